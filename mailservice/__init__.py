@@ -1,0 +1,1 @@
+"""mailservice: a mail hub for the customer-relations work of small businesses."""

@@ -1,0 +1,1 @@
+"""Mail accounts: IMAP and SMTP connection data and their encrypted secrets."""

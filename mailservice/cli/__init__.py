@@ -1,0 +1,1 @@
+"""The `mailservice` command line."""

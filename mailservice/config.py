@@ -1,0 +1,92 @@
+"""The one typed settings object, read from the environment and a TOML file.
+
+Nothing else in the package reads the environment: code asks `get_settings()`.
+Precedence: arguments > environment (``MAILSERVICE_*``) > TOML file > defaults.
+The TOML file is ``$MAILSERVICE_CONFIG`` or ``config/mailservice.toml`` when present.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_TOML = Path("config/mailservice.toml")
+
+FREE_MAIL_DOMAINS = (
+    "gmail.com googlemail.com yahoo.com outlook.com hotmail.com live.com icloud.com "
+    "me.com aol.com gmx.com gmx.de proton.me protonmail.com wp.pl onet.pl onet.eu "
+    "op.pl interia.pl interia.eu poczta.fm o2.pl tlen.pl go2.pl vp.pl autograf.pl "
+    "buziaczek.pl gazeta.pl int.pl"
+).split()
+
+
+def _toml_path() -> Path | None:
+    path = Path(os.environ.get("MAILSERVICE_CONFIG", DEFAULT_TOML))
+    return path if path.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one installation."""
+
+    model_config = SettingsConfigDict(env_prefix="MAILSERVICE_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    raw_store_dir: Path | None = None
+    outbox_dir: Path = Path("outbox")
+    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; when empty, a key
+    # is created once in data_dir/secret.key so the embedded default needs no setup.
+    secret_key: str = ""
+    free_mail_domains: list[str] = Field(default_factory=lambda: list(FREE_MAIL_DOMAINS))
+    thread_subject_window_days: int = 30
+    fetch_batch_messages: int = 200
+    fetch_batch_bytes: int = 16 * 1024 * 1024
+    # Messages larger than this are streamed to the store in chunks of this size,
+    # so one 50 MB attachment never sits whole in memory.
+    fetch_chunk_bytes: int = 4 * 1024 * 1024
+    imap_timeout_seconds: float = 60.0
+    idle_seconds: int = 25 * 60
+    poll_seconds: int = 60
+    broker_url: str = ""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings]
+        toml = _toml_path()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'mailservice.db').resolve()}"
+
+    @property
+    def effective_raw_store_dir(self) -> Path:
+        """Where raw messages live; a path on shared storage in production."""
+        return self.raw_store_dir or self.data_dir / "raw"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Contacts (customers and suppliers), their people and addresses, and mail linking."""

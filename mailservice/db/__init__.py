@@ -1,0 +1,1 @@
+"""Database plumbing shared by every part: the declarative base, engines, sessions."""

@@ -1,0 +1,9 @@
+"""Imports every domain's models so that one metadata holds the whole schema."""
+
+from mailservice.db.base import Base
+from mailservice.accounts import models as _accounts  # noqa: F401
+from mailservice.contacts import models as _contacts  # noqa: F401
+from mailservice.messages import models as _messages  # noqa: F401
+from mailservice.threads import models as _threads  # noqa: F401
+
+__all__ = ["Base"]

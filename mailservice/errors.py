@@ -1,0 +1,37 @@
+"""The one family of domain exceptions; each message is something a person can act on."""
+
+
+class MailserviceError(Exception):
+    """Base of every error the product reports to a person."""
+
+
+class ConfigurationError(MailserviceError):
+    """Raised when settings are missing or inconsistent."""
+
+
+class SecretKeyError(MailserviceError):
+    """Raised when a stored secret cannot be decrypted with the configured key."""
+
+
+class AccountError(MailserviceError):
+    """Raised when an account is unknown or its definition is invalid."""
+
+
+class ImapLoginError(AccountError):
+    """Raised when the IMAP server refuses the login of an account (not retried)."""
+
+
+class ImapConnectionError(AccountError):
+    """Raised when the IMAP server cannot be reached or drops us (retried later)."""
+
+
+class ContactImportError(MailserviceError):
+    """Raised when a contacts file cannot be read at all (bad rows are reported apart)."""
+
+
+class InvalidNipError(MailserviceError):
+    """Raised when a NIP fails its checksum or format."""
+
+
+class NotFoundError(MailserviceError):
+    """Raised when a named record does not exist."""

@@ -1,0 +1,1 @@
+"""Synced messages, where they live on the servers, their addresses and attachments."""

@@ -1,0 +1,1 @@
+"""Parsing raw messages: headers for listing, bodies and attachments behind it."""

@@ -1,0 +1,1 @@
+"""Conversation threads: which messages answer which, across folders and accounts."""

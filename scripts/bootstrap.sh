@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what mailservice needs on a fresh Debian machine: a virtualenv with the
+# package, and (for tests and benchmarks) Debian's Dovecot and isync. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_system_packages="${1:-}"
+if [[ "$want_system_packages" == "--test" ]]; then
+    missing=()
+    command -v dovecot >/dev/null || missing+=(dovecot-imapd)
+    command -v mbsync >/dev/null || missing+=(isync)
+    if ((${#missing[@]})); then
+        echo "installing Debian packages: ${missing[*]}" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+    python3 -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [[ ! -f "$stamp" ]]; then
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -e ".[test]"
+    touch "$stamp"
+fi
