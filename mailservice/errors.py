@@ -35,3 +35,23 @@ class InvalidNipError(MailserviceError):
 
 class NotFoundError(MailserviceError):
     """Raised when a named record does not exist."""
+
+
+class UserError(MailserviceError):
+    """Raised when a user cannot be created or changed: bad e-mail, role, password."""
+
+
+class AccessDeniedError(MailserviceError):
+    """Raised when a user asks for mail of an account not granted to them."""
+
+
+class LoginThrottledError(MailserviceError):
+    """Raised when too many failed logins came for one e-mail or from one address."""
+
+
+class ImapActionError(MailserviceError):
+    """Raised when a change made in the inbox cannot be written to the IMAP server."""
+
+
+class MessageParseError(MailserviceError):
+    """Raised when a message's MIME structure cannot be read; it is kept raw, set aside."""

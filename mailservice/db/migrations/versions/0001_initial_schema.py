@@ -1,8 +1,8 @@
-"""initial schema: accounts, folders, messages, contacts, threads
+"""initial schema: accounts, folders, messages, contacts, threads, users, inbox
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 13:27:07.725408
+Create Date: 2026-12-03 13:35:21.085995
 """
 
 from alembic import op
@@ -61,6 +61,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ignored_addresses')),
     sa.UniqueConstraint('address_norm', name=op.f('uq_ignored_addresses_address_norm'))
     )
+    op.create_table('login_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempts_email_at', ['email', 'at'], unique=False)
+        batch_op.create_index('ix_login_attempts_ip_at', ['ip', 'at'], unique=False)
+
     op.create_table('threads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject', sa.Text(), nullable=True),
@@ -73,6 +85,30 @@ def upgrade() -> None:
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_threads_last_at'), ['last_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_normalized_subject'), ['normalized_subject'], unique=False)
+
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=True),
+    sa.Column('role', sa.String(length=10), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    )
+    op.create_table('account_grants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_account_grants_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_account_grants_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_grants')),
+    sa.UniqueConstraint('user_id', 'account_id', name=op.f('uq_account_grants_user_id_account_id'))
+    )
+    with op.batch_alter_table('account_grants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_grants_account_id'), ['account_id'], unique=False)
 
     op.create_table('contact_domains',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -151,6 +187,46 @@ def upgrade() -> None:
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_people_contact_id'), ['contact_id'], unique=False)
 
+    op.create_table('remote_content_senders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('address_norm', sa.String(length=320), nullable=False),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_remote_content_senders_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_remote_content_senders')),
+    sa.UniqueConstraint('user_id', 'address_norm', name=op.f('uq_remote_content_senders_user_id_address_norm'))
+    )
+    op.create_table('thread_states',
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('assigned_user_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('handled_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('handled_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['assigned_user_id'], ['users.id'], name=op.f('fk_thread_states_assigned_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['handled_by_id'], ['users.id'], name=op.f('fk_thread_states_handled_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_thread_states_thread_id_threads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_thread_states'))
+    )
+    with op.batch_alter_table('thread_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_thread_states_assigned_user_id'), ['assigned_user_id'], unique=False)
+
+    op.create_table('user_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.Column('user_agent', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_user_sessions_token_hash'))
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('attachments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
@@ -227,6 +303,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('folder_id', 'uidvalidity', 'uid', name=op.f('uq_message_locations_folder_id_uidvalidity_uid'))
     )
     with op.batch_alter_table('message_locations', schema=None) as batch_op:
+        batch_op.create_index('ix_message_locations_folder_flags', ['folder_id', 'deleted_at', 'flags'], unique=False)
         batch_op.create_index('ix_message_locations_folder_live', ['folder_id', 'deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_locations_message_id'), ['message_id'], unique=False)
 
@@ -255,6 +332,7 @@ def downgrade() -> None:
     with op.batch_alter_table('message_locations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_locations_message_id'))
         batch_op.drop_index('ix_message_locations_folder_live')
+        batch_op.drop_index('ix_message_locations_folder_flags')
 
     op.drop_table('message_locations')
     with op.batch_alter_table('message_contacts', schema=None) as batch_op:
@@ -276,6 +354,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachments_message_id'))
 
     op.drop_table('attachments')
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
+
+    op.drop_table('user_sessions')
+    with op.batch_alter_table('thread_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_thread_states_assigned_user_id'))
+
+    op.drop_table('thread_states')
+    op.drop_table('remote_content_senders')
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_people_contact_id'))
 
@@ -293,11 +380,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contact_domains_contact_id'))
 
     op.drop_table('contact_domains')
+    with op.batch_alter_table('account_grants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_grants_account_id'))
+
+    op.drop_table('account_grants')
+    op.drop_table('users')
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_threads_normalized_subject'))
         batch_op.drop_index(batch_op.f('ix_threads_last_at'))
 
     op.drop_table('threads')
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_ip_at')
+        batch_op.drop_index('ix_login_attempts_email_at')
+
+    op.drop_table('login_attempts')
     op.drop_table('ignored_addresses')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_nip'))

@@ -1,0 +1,1 @@
+"""The inbox as staff see it: folders, thread lists, search and actions on mail."""

@@ -1,0 +1,1 @@
+"""Staff users of the web inbox: roles, passwords, sessions and mailbox grants."""
