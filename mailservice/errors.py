@@ -55,3 +55,36 @@ class ImapActionError(MailserviceError):
 
 class MessageParseError(MailserviceError):
     """Raised when a message's MIME structure cannot be read; it is kept raw, set aside."""
+
+
+class HeaderInjectionError(MailserviceError):
+    """Raised when a header value would carry a line break or a bad address."""
+
+
+class OutboundError(MailserviceError):
+    """Raised when an outgoing message cannot be composed, queued or changed."""
+
+
+class TemplateError(MailserviceError):
+    """Raised when a message template or signature is unknown or cannot render."""
+
+
+class TemplateValidationError(TemplateError):
+    """Raised when a template edit has errors; `.problems` lists them with lines."""
+
+    def __init__(self, problems) -> None:
+        self.problems = list(problems)
+        lines = "; ".join(str(problem) for problem in self.problems)
+        super().__init__(f"the template has {len(self.problems)} problem(s): {lines}")
+
+
+class SmtpTemporaryError(OutboundError):
+    """Raised when the SMTP server refuses for now (4xx, dropped link): retried."""
+
+
+class SmtpPermanentError(OutboundError):
+    """Raised when the SMTP server refuses for good (5xx): shown to the sender."""
+
+
+class DemoError(MailserviceError):
+    """Raised when the embedded demo servers cannot be started or loaded."""

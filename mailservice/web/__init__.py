@@ -1,0 +1,1 @@
+"""The web inbox: a Starlette app with server-rendered pages in Polish and English."""

@@ -1,0 +1,66 @@
+"""The web inbox as an ASGI app, and the function that serves it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from mailservice.config import Settings
+from mailservice.db.session import session_factory
+from mailservice.web.routes import auth, mail, messages, people, search
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+GET, POST = ["GET"], ["POST"]
+
+
+def routes() -> list:
+    """Every URL of the inbox."""
+    return [
+        Route("/login", auth.login_form, methods=GET),
+        Route("/login", auth.login_submit, methods=POST),
+        Route("/logout", auth.logout, methods=POST),
+        Route("/logout-everywhere", auth.logout_everywhere, methods=POST),
+        Route("/language", auth.set_language, methods=POST),
+        Route("/", mail.home, methods=GET),
+        Route("/folders/{folder_id:int}", mail.folder_page, methods=GET),
+        Route("/threads/{thread_id:int}", mail.thread_page, methods=GET),
+        Route("/threads/{thread_id:int}/assign", mail.assign, methods=POST),
+        Route("/threads/{thread_id:int}/handled", mail.handled, methods=POST),
+        Route("/counts", mail.counts, methods=GET),
+        Route("/messages/{message_id:int}/body", messages.body, methods=GET),
+        Route("/messages/{message_id:int}/raw", messages.raw, methods=GET),
+        Route("/messages/{message_id:int}/flags", messages.flags, methods=POST),
+        Route("/messages/{message_id:int}/move", messages.move, methods=POST),
+        Route("/messages/{message_id:int}/remote", messages.remote_always, methods=POST),
+        Route("/attachments/{attachment_id:int}", messages.attachment, methods=GET),
+        Route("/contacts/{contact_id:int}", people.contact, methods=GET),
+        Route("/to-assign", people.to_assign, methods=GET),
+        Route("/to-assign", people.to_assign_submit, methods=POST),
+        Route("/search", search.search, methods=GET),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The inbox app on the database of `settings`."""
+    app = Starlette(routes=routes())
+    app.state.settings = settings
+    app.state.sessions = session_factory(settings.effective_database_url)
+    log.info("web app ready")
+    return app
+
+
+def run_web(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the inbox with uvicorn until interrupted (blocks)."""
+    import uvicorn
+
+    log.info("serving the inbox on http://%s:%s", host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True,
+                forwarded_allow_ips="127.0.0.1", access_log=False, log_config=None)

@@ -1,0 +1,96 @@
+"""Polish and English for the web inbox: gettext catalogs and Babel formats.
+
+Catalogs are the .po files under locale/; they are compiled in memory when first
+used, so a clean clone needs no build step for translations.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from markupsafe import Markup
+
+log = logging.getLogger(__name__)
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+DEFAULT_LOCALE = "pl"
+TIME_ZONE = "Europe/Warsaw"
+
+
+@lru_cache(maxsize=4)
+def translations(locale: str) -> Translations:
+    """The compiled catalog of a locale (read from its .po file once per process)."""
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    log.debug("catalog %s compiled: %d messages", locale, len(catalog))
+    return Translations(buffer, domain=DOMAIN)
+
+
+class Formats:
+    """Translation and formatting for one user's language, as templates use them."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self.babel_locale = Locale.parse(locale)
+        self._translations = translations(locale)
+        self._short_date = self.babel_locale.date_formats["short"].pattern
+
+    def gettext(self, message: str, **variables) -> Markup:
+        """A translated string; variables are escaped into it (Jinja newstyle)."""
+        text = Markup(self._translations.gettext(message))
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables) -> Markup:
+        """The plural form for `num` (Polish has three); `num` is a variable too."""
+        text = Markup(self._translations.ngettext(singular, plural, num))
+        variables.setdefault("num", self.number(num))
+        return text % variables
+
+    def number(self, value: int | float) -> str:
+        """A number with the locale's grouping: 100 000 in Polish, 100,000 in English."""
+        return format_decimal(value, locale=self.babel_locale)
+
+    def size(self, value: int) -> str:
+        """A byte count as people read it: 12 KB, 3,4 MB."""
+        for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+            if value >= scale:
+                amount = format_decimal(round(value / scale, 1), locale=self.babel_locale)
+                return f"{amount} {unit}"
+        return self.ngettext("%(num)s byte", "%(num)s bytes", value)
+
+    def when(self, value: datetime | None, now: datetime | None = None) -> str:
+        """A short date for lists: the time today, day and month this year."""
+        if value is None:
+            return ""
+        now = now or datetime.now(timezone.utc)
+        if value.date() == now.date():
+            return format_time(value, "short", tzinfo=TIME_ZONE, locale=self.babel_locale)
+        pattern = "d MMM" if value.year == now.year else self._short_date
+        return format_datetime(value, pattern, tzinfo=TIME_ZONE, locale=self.babel_locale)
+
+    def full(self, value: datetime | None) -> str:
+        """Date and time in full, for a message header."""
+        if value is None:
+            return ""
+        return format_datetime(value, "medium", tzinfo=TIME_ZONE, locale=self.babel_locale)
+
+
+@lru_cache(maxsize=4)
+def formats(locale: str) -> Formats:
+    """The shared Formats of a locale."""
+    return Formats(locale)

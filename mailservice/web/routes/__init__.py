@@ -1,0 +1,1 @@
+"""The inbox's pages, one module per part of the UI."""
