@@ -57,6 +57,22 @@ class Settings(BaseSettings):
     idle_seconds: int = 25 * 60
     poll_seconds: int = 60
     broker_url: str = ""
+    # Outbound mail (issue 4). Message-IDs use mail_domain, else the account's domain.
+    mail_domain: str = ""
+    company_name: str = ""  # the `sender.company` of templates and signatures
+    send_batch_size: int = 50
+    send_per_minute: int = 600
+    send_per_hour: int = 20000
+    send_retry_base_seconds: float = 60.0
+    send_max_age_hours: float = 120.0
+    send_stranded_seconds: float = 900.0
+    smtp_timeout_seconds: float = 60.0
+    smtp_local_hostname: str = "localhost"
+    sent_folder: str = ""
+    embedded_worker_threads: int = 4
+    dkim_selector: str = ""
+    dkim_key_path: Path | None = None
+    dkim_domain: str = ""
 
     @classmethod
     def settings_customise_sources(

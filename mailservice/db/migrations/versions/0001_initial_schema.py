@@ -1,8 +1,8 @@
-"""initial schema: accounts, folders, messages, contacts, threads, users, inbox
+"""initial schema: accounts, folders, messages, contacts, threads, users, inbox, outbound, templates
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 13:35:21.085995
+Create Date: 2026-12-03 13:43:40.235017
 """
 
 from alembic import op
@@ -73,6 +73,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_login_attempts_email_at', ['email', 'at'], unique=False)
         batch_op.create_index('ix_login_attempts_ip_at', ['ip', 'at'], unique=False)
 
+    op.create_table('message_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_templates')),
+    sa.UniqueConstraint('name', 'locale', name=op.f('uq_message_templates_name_locale'))
+    )
     op.create_table('threads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject', sa.Text(), nullable=True),
@@ -196,6 +205,47 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_remote_content_senders')),
     sa.UniqueConstraint('user_id', 'address_norm', name=op.f('uq_remote_content_senders_user_id_address_norm'))
     )
+    op.create_table('sending_policies',
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('per_minute', sa.Integer(), nullable=True),
+    sa.Column('per_hour', sa.Integer(), nullable=True),
+    sa.Column('sent_folder', sa.String(length=1000), nullable=True),
+    sa.Column('claim_count', sa.BigInteger(), nullable=False),
+    sa.Column('last_claim_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('wake_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_sending_policies_account_id_accounts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', name=op.f('pk_sending_policies'))
+    )
+    op.create_table('signatures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_signatures_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_signatures_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signatures')),
+    sa.UniqueConstraint('account_id', 'user_id', name=op.f('uq_signatures_account_id_user_id'))
+    )
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signatures_account_id'), ['account_id'], unique=False)
+
+    op.create_table('template_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('subject_source', sa.Text(), nullable=False),
+    sa.Column('html_source', sa.Text(), nullable=False),
+    sa.Column('author_user_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_user_id'], ['users.id'], name=op.f('fk_template_versions_author_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['template_id'], ['message_templates.id'], name=op.f('fk_template_versions_template_id_message_templates'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_template_versions')),
+    sa.UniqueConstraint('template_id', 'number', name=op.f('uq_template_versions_template_id_number'))
+    )
+    with op.batch_alter_table('template_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_template_versions_template_id'), ['template_id'], unique=False)
+
     op.create_table('thread_states',
     sa.Column('thread_id', sa.Integer(), nullable=False),
     sa.Column('assigned_user_id', sa.Integer(), nullable=True),
@@ -319,11 +369,165 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_message_references_message_id'), ['message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_references_referenced_id'), ['referenced_id'], unique=False)
 
+    op.create_table('signature_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('signature_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('html_source', sa.Text(), nullable=False),
+    sa.Column('text_source', sa.Text(), nullable=False),
+    sa.Column('author_user_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_user_id'], ['users.id'], name=op.f('fk_signature_versions_author_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['signature_id'], ['signatures.id'], name=op.f('fk_signature_versions_signature_id_signatures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signature_versions')),
+    sa.UniqueConstraint('signature_id', 'number', name=op.f('uq_signature_versions_signature_id_number'))
+    )
+    with op.batch_alter_table('signature_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signature_versions_signature_id'), ['signature_id'], unique=False)
+
+    op.create_table('outgoing_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('author_user_id', sa.Integer(), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('automatic', sa.Boolean(), nullable=False),
+    sa.Column('compose_mode', sa.String(length=10), nullable=False),
+    sa.Column('source_message_id', sa.Integer(), nullable=True),
+    sa.Column('from_name', sa.String(length=500), nullable=True),
+    sa.Column('from_address', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=True),
+    sa.Column('quoted_html', sa.Text(), nullable=True),
+    sa.Column('template_version_id', sa.Integer(), nullable=True),
+    sa.Column('signature_version_id', sa.Integer(), nullable=True),
+    sa.Column('include_signature', sa.Boolean(), nullable=False),
+    sa.Column('message_id_header', sa.String(length=500), nullable=False),
+    sa.Column('in_reply_to', sa.String(length=1000), nullable=True),
+    sa.Column('references', sa.Text(), nullable=True),
+    sa.Column('spool_name', sa.String(length=200), nullable=True),
+    sa.Column('size', sa.BigInteger(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('queued_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('dispatched_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_by', sa.String(length=200), nullable=True),
+    sa.Column('claimed_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('smtp_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('message_row_id', sa.Integer(), nullable=True),
+    sa.Column('sent_copy_appended', sa.Boolean(), nullable=False),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_outgoing_messages_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['author_user_id'], ['users.id'], name=op.f('fk_outgoing_messages_author_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_outgoing_messages_contact_id_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['message_row_id'], ['messages.id'], name=op.f('fk_outgoing_messages_message_row_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_outgoing_messages_person_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['signature_version_id'], ['signature_versions.id'], name=op.f('fk_outgoing_messages_signature_version_id_signature_versions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_message_id'], ['messages.id'], name=op.f('fk_outgoing_messages_source_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['template_version_id'], ['template_versions.id'], name=op.f('fk_outgoing_messages_template_version_id_template_versions'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_messages')),
+    sa.UniqueConstraint('message_id_header', name=op.f('uq_outgoing_messages_message_id_header'))
+    )
+    with op.batch_alter_table('outgoing_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_outgoing_messages_account_attempt', ['account_id', 'last_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outgoing_messages_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outgoing_messages_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index('ix_outgoing_messages_due', ['state', 'next_attempt_at'], unique=False)
+
+    op.create_table('bouncing_addresses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address_norm', sa.String(length=320), nullable=False),
+    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('first_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_outgoing_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['last_outgoing_id'], ['outgoing_messages.id'], name=op.f('fk_bouncing_addresses_last_outgoing_id_outgoing_messages'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bouncing_addresses')),
+    sa.UniqueConstraint('address_norm', name=op.f('uq_bouncing_addresses_address_norm'))
+    )
+    op.create_table('outgoing_aliases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('outgoing_id', sa.Integer(), nullable=False),
+    sa.Column('message_id_header', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['outgoing_id'], ['outgoing_messages.id'], name=op.f('fk_outgoing_aliases_outgoing_id_outgoing_messages'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_aliases')),
+    sa.UniqueConstraint('message_id_header', name=op.f('uq_outgoing_aliases_message_id_header'))
+    )
+    with op.batch_alter_table('outgoing_aliases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outgoing_aliases_outgoing_id'), ['outgoing_id'], unique=False)
+
+    op.create_table('outgoing_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('outgoing_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=1000), nullable=False),
+    sa.Column('content_type', sa.String(length=255), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content_id', sa.String(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['outgoing_id'], ['outgoing_messages.id'], name=op.f('fk_outgoing_attachments_outgoing_id_outgoing_messages'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_attachments'))
+    )
+    with op.batch_alter_table('outgoing_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outgoing_attachments_outgoing_id'), ['outgoing_id'], unique=False)
+
+    op.create_table('outgoing_recipients',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('outgoing_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=3), nullable=False),
+    sa.Column('name', sa.String(length=500), nullable=True),
+    sa.Column('address', sa.String(length=320), nullable=False),
+    sa.Column('address_norm', sa.String(length=320), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('smtp_reply', sa.Text(), nullable=True),
+    sa.Column('bounce', sa.String(length=4), nullable=True),
+    sa.Column('bounce_message_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['bounce_message_id'], ['messages.id'], name=op.f('fk_outgoing_recipients_bounce_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['outgoing_id'], ['outgoing_messages.id'], name=op.f('fk_outgoing_recipients_outgoing_id_outgoing_messages'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_recipients'))
+    )
+    with op.batch_alter_table('outgoing_recipients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outgoing_recipients_address_norm'), ['address_norm'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outgoing_recipients_outgoing_id'), ['outgoing_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('outgoing_recipients', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outgoing_recipients_outgoing_id'))
+        batch_op.drop_index(batch_op.f('ix_outgoing_recipients_address_norm'))
+
+    op.drop_table('outgoing_recipients')
+    with op.batch_alter_table('outgoing_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outgoing_attachments_outgoing_id'))
+
+    op.drop_table('outgoing_attachments')
+    with op.batch_alter_table('outgoing_aliases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outgoing_aliases_outgoing_id'))
+
+    op.drop_table('outgoing_aliases')
+    op.drop_table('bouncing_addresses')
+    with op.batch_alter_table('outgoing_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_outgoing_messages_due')
+        batch_op.drop_index(batch_op.f('ix_outgoing_messages_contact_id'))
+        batch_op.drop_index(batch_op.f('ix_outgoing_messages_account_id'))
+        batch_op.drop_index('ix_outgoing_messages_account_attempt')
+
+    op.drop_table('outgoing_messages')
+    with op.batch_alter_table('signature_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signature_versions_signature_id'))
+
+    op.drop_table('signature_versions')
     with op.batch_alter_table('message_references', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_references_referenced_id'))
         batch_op.drop_index(batch_op.f('ix_message_references_message_id'))
@@ -362,6 +566,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_thread_states_assigned_user_id'))
 
     op.drop_table('thread_states')
+    with op.batch_alter_table('template_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_template_versions_template_id'))
+
+    op.drop_table('template_versions')
+    with op.batch_alter_table('signatures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signatures_account_id'))
+
+    op.drop_table('signatures')
+    op.drop_table('sending_policies')
     op.drop_table('remote_content_senders')
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_people_contact_id'))
@@ -390,6 +603,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_threads_last_at'))
 
     op.drop_table('threads')
+    op.drop_table('message_templates')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_ip_at')
         batch_op.drop_index('ix_login_attempts_email_at')

@@ -1,0 +1,1 @@
+"""Background jobs: the Dramatiq broker (set up in one place) and its helpers."""

@@ -1,0 +1,43 @@
+"""Enqueueing jobs only once the database transaction that made their rows commits.
+
+A job sent before the commit could run before its row is visible, or for a row
+a rollback removes; one sent after a commit that then fails to reach the broker
+is found again by the sweeper, because the row waits as `queued`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dramatiq
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+_KEY = "mailservice_jobs_after_commit"
+
+
+def enqueue_after_commit(
+    session: Session, actor: dramatiq.Actor, *args, delay_ms: int | None = None
+) -> None:
+    """Send `actor(*args)` when `session` commits; forget it if it rolls back."""
+    if _KEY not in session.info:
+        session.info[_KEY] = []
+        event.listen(session, "after_commit", _send_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+    session.info[_KEY].append((actor, args, delay_ms))
+
+
+def _send_pending(session: Session) -> None:
+    pending, session.info[_KEY] = session.info[_KEY], []
+    for actor, args, delay_ms in pending:
+        try:
+            actor.send_with_options(args=args, delay=delay_ms)
+        except Exception:
+            # The row is committed: the sweeper dispatches it when the broker is back.
+            log.exception("could not enqueue %s%r; the sweeper will", actor.actor_name, args)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info[_KEY] = []

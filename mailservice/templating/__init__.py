@@ -1,0 +1,1 @@
+"""Message templates and signatures: Jinja2 in a sandbox, stored with their history."""
