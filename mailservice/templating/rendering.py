@@ -38,9 +38,21 @@ def render_source(
     try:
         return _compiled(what, version_id, source, html).render(context)
     except JinjaError as exc:
-        line = getattr(exc, "lineno", None)
+        line = template_line(exc)
         where = f" line {line}" if line else ""
         raise TemplateError(f"{what}{where}: {exc.message or exc}") from exc
+
+
+def template_line(exc: BaseException) -> int | None:
+    """The template line an error happened on: Jinja keeps template line numbers
+    in the traceback frames it names "<template>"."""
+    line = getattr(exc, "lineno", None)
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == "<template>":
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
 
 
 def render_subject(source: str, context: dict, version_id: int | None = None) -> str:

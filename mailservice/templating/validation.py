@@ -6,13 +6,12 @@ admin page can point at it.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from jinja2 import TemplateError as JinjaError, TemplateSyntaxError, nodes
 
 from mailservice.templating.fields import FIELDS, SAMPLE, build_context
-from mailservice.templating.rendering import HTML_ENV, TEXT_ENV
+from mailservice.templating.rendering import HTML_ENV, TEXT_ENV, template_line
 
 
 @dataclass(frozen=True)
@@ -84,25 +83,14 @@ def _unknown_attribute(node, part: str, assigned: set[str]) -> Problem | None:
 
 def _sample_render(env, source: str, part: str) -> list[Problem]:
     # What the tree walk cannot see (a filter on the wrong type, a sandbox
-    # refusal) shows when rendering on sample data; Jinja keeps template line
-    # numbers in the traceback frames named after the template.
+    # refusal) shows when rendering on sample data.
     try:
         env.from_string(source).render(build_context(**SAMPLE))
     except JinjaError as exc:
-        return [Problem(part, _template_line(exc), exc.message or str(exc))]
+        return [Problem(part, template_line(exc), exc.message or str(exc))]
     except (TypeError, ValueError, ArithmeticError) as exc:
-        return [Problem(part, _template_line(exc), str(exc))]
+        return [Problem(part, template_line(exc), str(exc))]
     return []
-
-
-def _template_line(exc: BaseException) -> int | None:
-    line = getattr(exc, "lineno", None)
-    traceback = exc.__traceback__ or sys.exc_info()[2]
-    while traceback is not None:
-        if traceback.tb_frame.f_code.co_filename == "<template>":
-            line = traceback.tb_lineno
-        traceback = traceback.tb_next
-    return line
 
 
 def check_template(subject: str, html: str) -> list[Problem]:
