@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_datetime, format_time
+from babel.dates import format_datetime, format_time, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 DEFAULT_LOCALE = "pl"
-TIME_ZONE = "Europe/Warsaw"
+TIME_ZONE = get_timezone("Europe/Warsaw")
 
 
 @lru_cache(maxsize=4)

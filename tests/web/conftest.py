@@ -43,6 +43,7 @@ def mail(settings) -> Mail:
     hidden = build.message("support/inbox", secret,
                            sender=("Anna Tajna", "anna@unknown.test"),
                            text="Tajne dane płacowe", html="<p>Tajne <b>dane</b></p>",
+                           contact=acme,
                            attachments=[("płace.xlsx", "application/vnd.ms-excel",
                                          b"PK secret")])
     stranger = build.thread("Oferta współpracy")
