@@ -1,20 +1,18 @@
 """Attachment and inline-image bytes, read from the raw message by MIME part path.
 
-Part paths number the parts as IMAP does (RFC 3501 6.4.5): "1", "2.1"; the body
-of a single-part message is "1", and a message/rfc822 part's own parts continue
-the path ("3.1" is the first part of the message attached as part 3).
+Part paths number the parts as IMAP does (RFC 3501 6.4.5), the way the parser
+recorded them when it listed the attachments.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 from mailservice.config import Settings
-from mailservice.errors import NotFoundError
+from mailservice.errors import MessageParseError, NotFoundError
 from mailservice.messages.models import Attachment, Message
+from mailservice.parsing.body import part_bytes as parsed_part_bytes
 from mailservice.store.raw import RawStore
 
 log = logging.getLogger(__name__)
@@ -34,13 +32,11 @@ def raw_message(settings: Settings, message: Message) -> bytes:
 
 
 def part_bytes(raw: bytes, part_path: str) -> bytes:
-    """The decoded content of the part at `part_path`."""
-    part = _find(message_from_bytes(raw, policy=policy.compat32), part_path)
-    if part.get_content_maintype() == "message":
-        inner = part.get_payload()
-        return (inner[0] if isinstance(inner, list) else inner).as_bytes()
-    payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else b""
+    """The decoded content of the part at `part_path`; NotFoundError if none."""
+    try:
+        return parsed_part_bytes(raw, part_path)[2]
+    except MessageParseError as exc:
+        raise NotFoundError(str(exc)) from exc
 
 
 def inline_images(
@@ -69,27 +65,3 @@ def inline_images(
             f"data:{attachment.content_type.lower()};base64,{encoded}"
         )
     return found
-
-
-def _find(message: EmailMessage, part_path: str):
-    node = message
-    for step in part_path.split("."):
-        if not step.isdigit():
-            raise NotFoundError(f"bad part path {part_path!r}")
-        if node.get_content_maintype() == "message" and node is not message:
-            node = _inner(node)
-        if not node.is_multipart():
-            if step != "1":
-                raise NotFoundError(f"no part {part_path}")
-            continue
-        children = node.get_payload()
-        index = int(step) - 1
-        if not 0 <= index < len(children):
-            raise NotFoundError(f"no part {part_path}")
-        node = children[index]
-    return node
-
-
-def _inner(part):
-    payload = part.get_payload()
-    return payload[0] if isinstance(payload, list) else payload
