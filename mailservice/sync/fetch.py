@@ -1,0 +1,272 @@
+"""Reading a selected folder: UID lists, flag changes, and messages in batches.
+
+Every command names explicit UID sets (imapclient 4.1's own fetch cannot take
+"1:*"), bodies are fetched with BODY.PEEK[] so no \\Seen flag is set (RFC 3501
+6.4.5), and memory stays flat: sizes are read first, messages are fetched in
+batches bounded by count and bytes, and a message larger than one chunk is
+streamed to the raw store with partial fetches (BODY.PEEK[]<offset.length>).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Iterator
+
+from imapclient import IMAPClient
+from imapclient.response_parser import parse_fetch_response
+
+from mailservice.config import Settings
+from mailservice.parsing.headers import ParsedHeaders, parse_headers
+from mailservice.store.raw import RawStore
+from mailservice.sync.identity import date_header
+
+log = logging.getLogger(__name__)
+
+# How many UIDs have their sizes read at once before being split into batches.
+SIZE_WINDOW = 2000
+# Flags are session state or server bookkeeping, not the user's (RFC 3501 2.3.2).
+IGNORED_FLAGS = {"\\recent"}
+
+
+@dataclass
+class FetchedMessage:
+    """One message read from the server: stored raw, its headers parsed."""
+
+    uid: int
+    flags: str
+    modseq: int | None
+    internal_date: datetime | None
+    size: int
+    sha256: str
+    headers: ParsedHeaders
+    date_header: str  # as written: part of the identity key
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """A compact IMAP sequence set ("1:5,9,12:14") for sorted or unsorted UIDs."""
+    ranges: list[str] = []
+    start = end = None
+    for uid in sorted(uids):
+        if start is None:
+            start = end = uid
+        elif uid == end + 1:
+            end = uid
+        else:
+            ranges.append(f"{start}:{end}" if end > start else str(start))
+            start = end = uid
+    if start is not None:
+        ranges.append(f"{start}:{end}" if end > start else str(start))
+    return ",".join(ranges)
+
+
+def parse_uid_set(text: str) -> set[int]:
+    """The UIDs a sequence set names (no "*": servers never send one back)."""
+    uids: set[int] = set()
+    for part in filter(None, text.split(",")):
+        low, _, high = part.partition(":")
+        first, last = sorted((int(low), int(high or low)))
+        uids.update(range(first, last + 1))
+    return uids
+
+
+def normalize_flags(flags: Iterable[bytes | str]) -> str:
+    """Flags as stored: decoded, without \\Recent, sorted, space-separated."""
+    texts = (f.decode("utf-8", "replace") if isinstance(f, bytes) else f for f in flags)
+    return " ".join(sorted(t for t in texts if t.lower() not in IGNORED_FLAGS))
+
+
+def fetch_items(
+    client: IMAPClient, uids: str, items: str, modifiers: str | None = None
+) -> dict[int, dict]:
+    """UID FETCH over a sequence set; {uid: {item: value}} (times stay zone-aware)."""
+    args = ["FETCH", uids, f"({items})"]
+    if modifiers:
+        args.append(f"({modifiers})")
+    imap = client._imap
+    tag = imap._command("UID", *args)
+    typ, data = imap._command_complete("FETCH", tag)
+    client._checkok("fetch", typ, data)
+    typ, data = imap._untagged_response(typ, data, "FETCH")
+    return dict(parse_fetch_response(data, normalise_times=False, uid_is_key=True))
+
+
+def search_uids(client: IMAPClient, uids: str) -> list[int]:
+    """The UIDs that exist within a sequence set such as "41:*", in order."""
+    if client.has_capability("ESEARCH"):
+        return _esearch_uids(client, uids)
+    # Without ESEARCH one SEARCH line lists every UID and imaplib caps a line at
+    # 1 MB; FETCH answers one line per message instead.
+    found = fetch_items(client, uids, "UID")
+    return sorted(found)
+
+
+def _esearch_uids(client: IMAPClient, uids: str) -> list[int]:
+    # RFC 4731: "* ESEARCH (TAG "x") UID ALL 1:500,502" - ranges, not every UID.
+    imap = client._imap
+    tag = imap._command("UID", "SEARCH", "RETURN", "(ALL)", "UID", uids)
+    typ, data = imap._command_complete("SEARCH", tag)
+    client._checkok("search", typ, data)
+    found: set[int] = set()
+    for line in imap.untagged_responses.pop("ESEARCH", []):
+        words = line.split()
+        if b"ALL" in words:
+            found |= parse_uid_set(words[words.index(b"ALL") + 1].decode())
+    return sorted(found)
+
+
+def flag_changes(
+    client: IMAPClient, last_uid: int, modseq: int | None, qresync: bool
+) -> tuple[dict[int, tuple[str, int | None]], set[int] | None]:
+    """Flags changed since `modseq` (all flags when None), and the UIDs vanished.
+
+    Vanished UIDs are known from QRESYNC's VANISHED (EARLIER) (RFC 7162 3.2.6),
+    or from which messages answered a full FLAGS fetch; otherwise None.
+    """
+    known = f"1:{last_uid}"
+    if modseq is None:
+        answered = fetch_items(client, known, "FLAGS")
+        flags = {uid: (normalize_flags(d.get(b"FLAGS", ())), None)
+                 for uid, d in answered.items()}
+        return flags, set(range(1, last_uid + 1)) - set(answered)
+
+    modifiers = f"CHANGEDSINCE {modseq}" + (" VANISHED" if qresync else "")
+    client._imap.untagged_responses.pop("VANISHED", None)
+    answered = fetch_items(client, known, "FLAGS", modifiers)
+    flags = {uid: (normalize_flags(d.get(b"FLAGS", ())), _modseq(d))
+             for uid, d in answered.items()}
+    if not qresync:
+        return flags, None
+    vanished: set[int] = set()
+    for line in client._imap.untagged_responses.pop("VANISHED", []):
+        vanished |= parse_uid_set(line.split()[-1].decode())
+    return flags, vanished
+
+
+def _modseq(data: dict) -> int | None:
+    value = data.get(b"MODSEQ")
+    return value[0] if isinstance(value, tuple) and value else None
+
+
+def fetch_new_messages(
+    client: IMAPClient,
+    settings: Settings,
+    store: RawStore,
+    uids: list[int],
+    condstore: bool,
+) -> Iterator[list[FetchedMessage]]:
+    """Yield batches of new messages, each stored raw and parsed, in UID order."""
+    items = "RFC822.SIZE INTERNALDATE FLAGS" + (" MODSEQ" if condstore else "")
+    for start in range(0, len(uids), SIZE_WINDOW):
+        window = uids[start:start + SIZE_WINDOW]
+        meta = fetch_items(client, uid_set(window), items)
+        for batch in _batches(window, meta, settings):
+            yield _fetch_batch(client, settings, store, batch, meta)
+
+
+def _batches(
+    window: list[int], meta: dict[int, dict], settings: Settings
+) -> Iterator[list[int]]:
+    batch: list[int] = []
+    size = 0
+    for uid in window:
+        if uid not in meta:  # expunged since the UID search
+            continue
+        message_size = meta[uid].get(b"RFC822.SIZE", 0)
+        full = len(batch) >= settings.fetch_batch_messages
+        if batch and (full or size + message_size > settings.fetch_batch_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(uid)
+        size += message_size
+    if batch:
+        yield batch
+
+
+def _fetch_batch(
+    client: IMAPClient,
+    settings: Settings,
+    store: RawStore,
+    batch: list[int],
+    meta: dict[int, dict],
+) -> list[FetchedMessage]:
+    large = {uid for uid in batch
+             if meta[uid].get(b"RFC822.SIZE", 0) > settings.fetch_chunk_bytes}
+    small = [uid for uid in batch if uid not in large]
+    bodies = fetch_items(client, uid_set(small), "BODY.PEEK[]") if small else {}
+    fetched = []
+    for uid in batch:
+        if uid in large:
+            message = _streamed(client, settings, store, uid, meta[uid])
+        elif uid in bodies and bodies[uid].get(b"BODY[]") is not None:
+            message = _stored(store, uid, meta[uid], bodies[uid][b"BODY[]"])
+        else:
+            message = None
+        if message is None:
+            log.info("message gone before its body was read uid=%s", uid)
+            continue
+        fetched.append(message)
+    return fetched
+
+
+def _stored(store: RawStore, uid: int, meta: dict, raw: bytes) -> FetchedMessage:
+    internal_date = meta.get(b"INTERNALDATE")
+    return FetchedMessage(
+        uid=uid,
+        flags=normalize_flags(meta.get(b"FLAGS", ())),
+        modseq=_modseq(meta),
+        internal_date=internal_date,
+        size=len(raw),
+        sha256=store.put(raw),
+        headers=parse_headers(raw, internal_date),
+        date_header=date_header(raw),
+    )
+
+
+def _streamed(
+    client: IMAPClient, settings: Settings, store: RawStore, uid: int, meta: dict
+) -> FetchedMessage | None:
+    chunks = _chunks(client, uid, settings.fetch_chunk_bytes)
+    first = next(chunks, None)
+    if first is None:
+        return None
+    sizes = [len(first)]
+
+    def counted() -> Iterator[bytes]:
+        yield first
+        for chunk in chunks:
+            sizes.append(len(chunk))
+            yield chunk
+
+    sha256 = store.put_chunks(counted())
+    if sum(sizes) != meta.get(b"RFC822.SIZE"):
+        # Cut short: the message was expunged while it streamed.
+        log.warning("large message ended early uid=%s bytes=%s", uid, sum(sizes))
+        return None
+    internal_date = meta.get(b"INTERNALDATE")
+    log.debug("streamed large message uid=%s bytes=%s", uid, sum(sizes))
+    return FetchedMessage(
+        uid=uid,
+        flags=normalize_flags(meta.get(b"FLAGS", ())),
+        modseq=_modseq(meta),
+        internal_date=internal_date,
+        size=sum(sizes),
+        sha256=sha256,
+        # The header block sits at the start; the first chunk holds it.
+        headers=parse_headers(first, internal_date),
+        date_header=date_header(first),
+    )
+
+
+def _chunks(client: IMAPClient, uid: int, chunk_size: int) -> Iterator[bytes]:
+    offset = 0
+    while True:
+        data = fetch_items(client, str(uid), f"BODY.PEEK[]<{offset}.{chunk_size}>")
+        piece = data.get(uid, {}).get(f"BODY[]<{offset}>".encode())
+        if not piece:
+            return
+        yield piece
+        offset += len(piece)
+        if len(piece) < chunk_size:
+            return
