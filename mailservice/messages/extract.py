@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from mailservice.config import Settings
 from mailservice.db.session import session_scope
-from mailservice.errors import MessageParseError, NotFoundError
+from mailservice.errors import NotFoundError
 from mailservice.messages.models import (
     HEADERS_ONLY,
     PARSED,
@@ -34,15 +34,16 @@ from mailservice.messages.models import (
     Attachment,
     Message,
 )
-from mailservice.parsing.body import ParsedBody, parse_body
+from mailservice.parsing.body import ParsedBody
+from mailservice.parsing.stored import MISSING, parse_stored
 from mailservice.store.raw import RawStore
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-# Below this many pending messages a pool costs more (process start) than it saves.
-POOL_THRESHOLD = 20
-MISSING = "missing"
+# Starting worker processes costs one to two seconds; below this backlog one
+# process parses sooner.
+POOL_THRESHOLD = 1000
 
 
 @dataclass
@@ -70,19 +71,26 @@ def extract_pending(
 ) -> ExtractCounts:
     """Extract bodies of messages still at parse_status "headers"; counts what it did.
 
-    `workers` processes parse (default: one per core); 1 parses in this process.
+    `workers` processes parse; by default one per core when the backlog is large,
+    else this process alone. Workers are spawned: a script calling this needs the
+    usual `if __name__ == "__main__":` guard.
     """
     counts = ExtractCounts()
     store = RawStore(settings.effective_raw_store_dir)
     url = settings.effective_database_url
-    with _parsers(workers) as parse_all:
+    if workers is None:
+        large = _backlog(url) >= POOL_THRESHOLD
+        workers = (os.cpu_count() or 1) if large else 1
+    with _parsers(workers) as start_parsing:
+        # The workers parse the next batch while this process writes the last.
+        previous = None
         for batch in _pending_batches(url, limit):
-            outcomes = parse_all([str(store.path(sha)) for _, sha in batch])
-            with session_scope(url) as session:
-                for (message_id, _sha), outcome in zip(batch, outcomes, strict=True):
-                    _record(session, message_id, outcome, counts)
-            if progress is not None:
-                progress(counts)
+            started = start_parsing([str(store.path(sha)) for _, sha in batch])
+            if previous is not None:
+                _write(url, *previous, counts, progress)
+            previous = batch, started
+        if previous is not None:
+            _write(url, *previous, counts, progress)
     log.info("extraction finished: %d parsed, %d quarantined, %d without raw",
              counts.parsed, counts.quarantined, counts.missing_raw)
     return counts
@@ -106,19 +114,13 @@ def extract_one(session: Session, settings: Settings, message_id: int) -> str:
     return message.parse_status
 
 
-def parse_stored(path: str) -> Outcome:
-    """Parse the raw message stored at `path`; runs in the worker processes."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return MISSING
-    try:
-        return parse_body(raw)
-    except MessageParseError as exc:
-        return str(exc)
-    except Exception as exc:  # a parser bug must not stop the run or lose mail
-        return f"parser failed: {type(exc).__name__}: {exc}"[:1000]
+def _write(url: str, batch: list[tuple[int, str]], outcomes: Iterable[Outcome],
+           counts: ExtractCounts, progress) -> None:
+    with session_scope(url) as session:
+        for (message_id, _sha), outcome in zip(batch, outcomes, strict=True):
+            _record(session, message_id, outcome, counts)
+    if progress is not None:
+        progress(counts)
 
 
 def _pending_batches(url: str, limit: int | None) -> Iterator[list[tuple[int, str]]]:
@@ -140,29 +142,27 @@ def _pending_batches(url: str, limit: int | None) -> Iterator[list[tuple[int, st
         remaining = None if remaining is None else remaining - len(batch)
 
 
+def _backlog(url: str) -> int:
+    with session_scope(url) as session:
+        return session.scalar(
+            select(func.count()).where(Message.parse_status == HEADERS_ONLY)
+        )
+
+
 @contextmanager
-def _parsers(workers: int | None) -> Iterator[Callable[[list[str]], list[Outcome]]]:
-    workers = workers or os.cpu_count() or 1
+def _parsers(workers: int) -> Iterator[Callable[[list[str]], Iterable[Outcome]]]:
+    """A function that starts parsing files and returns their outcomes, in order."""
     if workers == 1:
         yield lambda paths: [parse_stored(path) for path in paths]
         return
-    pool: ProcessPoolExecutor | None = None
-
-    def parse_all(paths: list[str]) -> list[Outcome]:
-        nonlocal pool
-        if len(paths) < POOL_THRESHOLD and pool is None:
-            return [parse_stored(path) for path in paths]
-        if pool is None:
-            # spawn, not fork: the parent holds database connections and may run
-            # job threads, neither of which survives a fork safely.
-            pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-        return list(pool.map(parse_stored, paths, chunksize=4))
-
+    # spawn, not fork: the parent holds database connections and may run job
+    # threads, neither of which survives a fork safely.
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
     try:
-        yield parse_all
+        # map() submits every path at once and yields the outcomes in order.
+        yield lambda paths: pool.map(parse_stored, paths, chunksize=4)
     finally:
-        if pool is not None:
-            pool.shutdown()
+        pool.shutdown(cancel_futures=True)
 
 
 def _record(session: Session, message_id: int, outcome: Outcome,
