@@ -9,6 +9,8 @@ if [[ "$want_system_packages" == "--test" ]]; then
     missing=()
     command -v dovecot >/dev/null || missing+=(dovecot-imapd)
     command -v mbsync >/dev/null || missing+=(isync)
+    # The web inbox's browser tests drive Debian's Chromium through Playwright.
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     if ((${#missing[@]})); then
         echo "installing Debian packages: ${missing[*]}" >&2
         apt-get update -qq
