@@ -31,14 +31,22 @@ _PLAIN_ITEM = re.compile(
 _SPACED_DOT_OR_AT = re.compile(r"\s*([.@])\s*")
 # Anything that looks like an addr-spec, for values no grammar can read.
 _ADDR_SPEC = re.compile(r"[^\s<>\"(),;:@]+@[^\s<>\"(),;:@]+\.[^\s<>\"(),;:@]+")
+_NOT_IN_ADDR_SPEC = re.compile(r"[\s<>\"(),;:]+")
 MAX_ADDRESS_LENGTH = 320  # RFC 5321 4.5.3.1: 64 for the local part, 255 the domain
+# The recovering parser costs ~0.3 ms a kilobyte: a 135 KB header (MimeKit's
+# stack-overflow.txt) would stall the hot path, so long values go item by item.
+MAX_RECOVERED_LENGTH = 4096
+# One list item: quoted strings, comments and angle-addrs may hold commas.
+_ITEM = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|\([^()]*\)?|<[^<>]*>?|[^,"(<]+)+')
 
 
 def parse_address_list(value: str) -> list[tuple[str | None, str]]:
     """(display name or None, address) for each mailbox in an address header."""
     pairs = _plain_pairs(value)
-    if pairs is None:
+    if pairs is None and len(value) <= MAX_RECOVERED_LENGTH:
         pairs = _recovered_pairs(value)
+    elif pairs is None:
+        pairs = [pair for item in _ITEM.findall(value) for pair in _item_pairs(item)]
 
     result = []
     for name, address in pairs:
@@ -80,6 +88,15 @@ def _plain_pairs(value: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
+def _item_pairs(item: str) -> list[tuple[str, str]]:
+    pairs = _plain_pairs(item)
+    if pairs is not None:
+        return pairs
+    if len(item) <= MAX_RECOVERED_LENGTH:
+        return _recovered_pairs(item)
+    return _address_like(item)
+
+
 def _recovered_pairs(value: str) -> list[tuple[str, str]]:
     pairs = _mail_parser_pairs(value)
     if pairs:
@@ -89,7 +106,13 @@ def _recovered_pairs(value: str) -> list[tuple[str, str]]:
     if pairs:
         return pairs
     # No grammar reads it ("a@b.com c@d.com"): keep whatever looks like addresses.
-    return [("", found) for found in _ADDR_SPEC.findall(cleaned)]
+    return _address_like(cleaned)
+
+
+def _address_like(text: str) -> list[tuple[str, str]]:
+    # Split first: scanning for the pattern is quadratic in runs without "@".
+    tokens = _NOT_IN_ADDR_SPEC.split(text)
+    return [("", t) for t in tokens if "@" in t and _ADDR_SPEC.fullmatch(t)]
 
 
 def _mail_parser_pairs(value: str) -> list[tuple[str, str]]:
