@@ -3,8 +3,14 @@ with short retry times, embedded workers, and waiting until the queue settles.""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -78,3 +84,112 @@ def embedded_workers(settings: Settings, sweep_every: float = 0.5):
         yield workers
     finally:
         workers.stop()
+
+
+class RedisServer:
+    """A private redis-server on its own port (not the shared 6379), without
+    persistence, so a restart loses every job it held."""
+
+    def __init__(self, workdir: Path) -> None:
+        from tests.servers.smtp import free_port
+
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The broker URL of this server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        """Start it and wait until it answers."""
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port)
+        return self
+
+    def restart(self) -> None:
+        """Stop without saving and start empty again."""
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        """Shut it down (nothing is saved)."""
+        if self.process is not None:
+            subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
+                           capture_output=True, timeout=10)
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _wait_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The environment that gives a worker process the same settings as a test."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None or isinstance(value, (list, dict)):
+            continue
+        env[f"MAILSERVICE_{name.upper()}"] = str(value)
+    env.pop("MAILSERVICE_CONFIG", None)
+    return env
+
+
+class DramatiqWorker:
+    """`dramatiq mailservice.jobs.worker` in its own process group."""
+
+    def __init__(self, settings: Settings, processes: int = 1, threads: int = 4,
+                 log_path: Path | None = None) -> None:
+        self.settings = settings
+        self.log_path = log_path
+        self.args = [str(Path(sys.executable).parent / "dramatiq"),
+                     "mailservice.jobs.worker", "--processes", str(processes),
+                     "--threads", str(threads)]
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> DramatiqWorker:
+        """Start the worker processes."""
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            self.args, env=worker_environment(self.settings), start_new_session=True,
+            stdout=log, stderr=log, cwd=Path(__file__).resolve().parents[1],
+        )
+        if self.log_path:
+            log.close()
+        return self
+
+    def kill(self) -> None:
+        """kill -9 the whole worker group, as a crash would."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), or kill after a while."""
+        if self.process is None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.process = None
+
+    def __enter__(self) -> DramatiqWorker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

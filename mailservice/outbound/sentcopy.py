@@ -14,6 +14,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailservice.accounts.models import Account, Folder
@@ -64,9 +65,15 @@ def record_sent_message(
                        outgoing.from_address)
     message = session.scalar(select(Message).where(Message.identity_key == key))
     if message is None:
-        message = _new_message(session, outgoing, raw, sha256, key)
-        link_messages(session, settings, [message.id])
-        thread_messages(session, settings, [message.id])
+        try:
+            with session.begin_nested():
+                message = _new_message(session, outgoing, raw, sha256, key)
+        except IntegrityError:
+            # Another worker (or the sweeper) recorded it a moment ago.
+            message = session.scalar(select(Message).where(Message.identity_key == key))
+        else:
+            link_messages(session, settings, [message.id])
+            thread_messages(session, settings, [message.id])
     outgoing.message_row_id = message.id
     log.info("sent message recorded outgoing=%s message=%s thread=%s", outgoing.id,
              message.id, message.thread_id)

@@ -26,6 +26,7 @@ from mailservice.outbound.sentcopy import append_sent_copies, record_sent_messag
 log = logging.getLogger(__name__)
 
 MAX_JOBS_PER_ACCOUNT = 4
+FINISH_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -103,8 +104,11 @@ def _sent_rows(session, settings, ids, missing_column) -> list[OutgoingMessage]:
     if ids is not None:
         query = query.where(OutgoingMessage.id.in_(ids))
     else:
-        since = utcnow() - timedelta(hours=settings.send_max_age_hours)
-        query = query.where(OutgoingMessage.sent_at >= since)
+        # Rows sent in the last moments are still being finished by their job.
+        now = utcnow()
+        since = now - timedelta(hours=settings.send_max_age_hours)
+        until = now - timedelta(seconds=FINISH_GRACE_SECONDS)
+        query = query.where(OutgoingMessage.sent_at.between(since, until))
     if missing_column is not None:
         query = query.where(missing_column.is_(None))
     else:
