@@ -262,3 +262,28 @@ def test_unknown_part_path_is_a_parse_error():
         part_bytes(raw, "7")
     with pytest.raises(MessageParseError, match="not like"):
         part_bytes(raw, "x.1")
+
+
+@pytest.mark.parametrize("path", ["1", "2", "3.1", "3.2", "4.1", "4.2.1", "4.2.2.1",
+                                  "4.2.2.2"])
+def test_part_paths_number_parts_as_imap_does(path):
+    # MimeKit's copy of the RFC 3501 6.4.5 example: each part names its path.
+    raw = corpus_message(f"{MIMEKIT}/messages/rfc2060.txt")
+
+    _type, _name, data = part_bytes(raw, path)
+
+    assert data.strip() == f"This part specifier should be: {path}".encode()
+
+
+def test_every_listed_attachment_can_be_fetched_by_its_path():
+    checked = 0
+    for label, raw in _corpus().items():
+        if label in NOT_MESSAGES:
+            continue
+        for attachment in parse_body(raw).attachments:
+            content_type, filename, data = part_bytes(raw, attachment.part_path)
+
+            assert (content_type, filename, len(data)) == (
+                attachment.content_type, attachment.filename, attachment.size), label
+            checked += 1
+    assert checked > 200

@@ -78,11 +78,14 @@ def parse_body(raw: bytes) -> ParsedBody:
 def part_bytes(raw: bytes, part_path: str) -> tuple[str, str | None, bytes]:
     """(content type, file name, decoded bytes) of one part, for downloads and cid:."""
     part = mime.find_part(parse_message(raw), part_path)
-    content_type = part.get_content_type()
-    filename = mime.part_filename(part)
-    if filename is None and content_type in mime.ENCLOSED_MESSAGE_TYPES:
-        filename = mime.enclosed_message_name(part)
-    return content_type, filename, mime.payload_bytes(part)
+    try:
+        content_type = part.get_content_type()
+        filename = mime.part_filename(part)
+        if filename is None and content_type in mime.ENCLOSED_MESSAGE_TYPES:
+            filename = mime.enclosed_message_name(part)
+        return content_type, filename, mime.payload_bytes(part)
+    except Exception as exc:
+        raise MessageParseError(f"part {part_path} unreadable: {_name(exc)}") from exc
 
 
 def parse_message(raw: bytes) -> Message:

@@ -139,14 +139,15 @@ def find_part(message: Message, part_path: str) -> Message:
     except ValueError:
         raise MessageParseError(f"part path {part_path!r} is not like '2.1'") from None
     node = message
-    for step in steps:
+    for depth, step in enumerate(steps):
+        enclosed = node.get_content_type() in ENCLOSED_MESSAGE_TYPES
+        if depth and enclosed and node.is_multipart():
+            node = node.get_payload(0)  # RFC 3501: "2.1" is inside the message at 2
         node = _child(node, step, part_path)
     return node
 
 
 def _child(node: Message, step: int, part_path: str) -> Message:
-    if node.get_content_type() in ENCLOSED_MESSAGE_TYPES and node.is_multipart():
-        node = node.get_payload(0)  # RFC 3501: parts of an enclosed message
     if node.get_content_type().startswith("multipart/") and node.is_multipart():
         children = node.get_payload()
         if 1 <= step <= len(children):
