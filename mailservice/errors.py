@@ -54,7 +54,7 @@ class ImapActionError(MailserviceError):
 
 
 class MessageParseError(MailserviceError):
-    """Raised when a message's MIME structure cannot be read; it is kept raw, set aside."""
+    """Raised when a message cannot be read as MIME; it is kept raw and set aside."""
 
 
 class HeaderInjectionError(MailserviceError):
