@@ -119,7 +119,7 @@ def _apply_flags(
         rows = session.execute(
             select(MessageLocation.id, MessageLocation.uid, MessageLocation.flags)
             .where(_live_in(folder), MessageLocation.uid.in_(uids))
-        ).tuples()
+        )
         for location_id, uid, flags in rows:
             new_flags, modseq = changes[uid]
             if new_flags != flags:

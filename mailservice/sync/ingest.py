@@ -77,7 +77,7 @@ def _existing_ids(session: Session, keys: list[str]) -> dict[str, int]:
         found.update(session.execute(
             select(Message.identity_key, Message.id)
             .where(Message.identity_key.in_(chunk))
-        ).tuples().all())
+        ).all())
     return found
 
 
@@ -99,7 +99,7 @@ def _insert_messages(
             Message.id, Message.identity_key, sort_by_parameter_order=True
         ),
         rows,
-    ).tuples().all()
+    ).all()
     ids.update((key, message_id) for message_id, key in inserted)
 
     new = [(ids[key], message) for key, message in fresh.items()]

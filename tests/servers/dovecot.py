@@ -27,7 +27,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+import pytest
 from imapclient import IMAPClient
 from imapclient.imap_utf7 import encode as utf7_encode
 
@@ -41,6 +43,9 @@ PLAIN_CAPABILITIES = (
     "SPECIAL-USE"
 )
 START_TIMEOUT = 15.0
+DEFAULT_PASSWORD = "test-pass"
+# Users written before the server starts, so that handing one out needs no wait.
+POOL_SIZE = 300
 
 
 class DovecotError(RuntimeError):
@@ -73,6 +78,10 @@ class DovecotServer:
         self.ssl_port = free_port() if tls else 0
         self._mail_uid = pwd.getpwnam("mail").pw_uid
         self._mail_gid = pwd.getpwnam("mail").pw_gid
+        self._pool = [
+            MailUser(f"pool{n:03d}x{uuid.uuid4().hex[:6]}", DEFAULT_PASSWORD)
+            for n in range(POOL_SIZE)
+        ]
 
     def __enter__(self) -> DovecotServer:
         self.start()
@@ -132,6 +141,7 @@ class DovecotServer:
         passwd = self.root / "auth" / "passwd"
         passwd.touch()
         passwd.chmod(0o644)
+        self._write_users(self._pool)
 
     def _make_certificate(self) -> None:
         folder = self.root / "tls"
@@ -176,11 +186,33 @@ class DovecotServer:
     # -- users and mail ---------------------------------------------------------
 
     def add_user(self, name: str | None = None, password: str | None = None) -> MailUser:
-        """A new mailbox user (a fresh random name unless given)."""
-        user = MailUser(name or f"u{uuid.uuid4().hex[:10]}", password or "test-pass")
-        with (self.root / "auth" / "passwd").open("a", encoding="utf-8") as handle:
-            handle.write(f"{user.name}:{{PLAIN}}{user.password}::::::\n")
+        """A new mailbox user: one of the pool written before start, or a new line.
+
+        Dovecot re-reads the passwd-file at most once a second, so a line added
+        now may be unknown for up to a second: such users are waited for.
+        """
+        if name is None and password is None and self._pool:
+            return self._pool.pop(0)
+        user = MailUser(name or f"u{uuid.uuid4().hex[:10]}", password or DEFAULT_PASSWORD)
+        self._write_users([user])
+        self._wait_for_login(user)
         return user
+
+    def _write_users(self, users: list[MailUser]) -> None:
+        with (self.root / "auth" / "passwd").open("a", encoding="utf-8") as handle:
+            for user in users:
+                handle.write(f"{user.name}:{{PLAIN}}{user.password}::::::\n")
+
+    def _wait_for_login(self, user: MailUser) -> None:
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.client(user).logout()
+                return
+            except IMAPClient.Error:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def client(self, user: MailUser) -> IMAPClient:
         """An IMAPClient logged in as `user` (for arranging a test's mailbox)."""
@@ -291,3 +323,26 @@ def _pids_with_title(prefix: str) -> list[int]:
         if title.startswith(prefix):
             pids.append(int(entry.name))
     return pids
+
+
+# -- pytest fixtures (import them into a test module to use them) ---------------
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """Dovecot with CONDSTORE and QRESYNC, shared by the session's tests."""
+    with DovecotServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_plain() -> Iterator[DovecotServer]:
+    """Dovecot advertising neither CONDSTORE nor QRESYNC nor ESEARCH."""
+    with DovecotServer(condstore=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls() -> Iterator[DovecotServer]:
+    """Dovecot with STARTTLS on `port` and implicit TLS on `ssl_port`."""
+    with DovecotServer(tls=True) as server:
+        yield server
