@@ -23,7 +23,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from mailservice.messages.models import Message, MessageReference
-from mailservice.threads.batch import ThreadedMessage, in_chunks
+from mailservice.threads.batch import ThreadedMessage, in_chunks, one_of
 from mailservice.threads.thread_index import (
     ROOT_KEY_LENGTH,
     thread_index_key,
@@ -56,7 +56,9 @@ def thread_index_links(
     )
     for chunk in in_chunks(by_key):
         rows = session.execute(
-            select(Message.id, Message.thread_index).where(prefix.in_(chunk))
+            select(Message.id, Message.thread_index).where(
+                one_of(session, prefix, chunk)
+            )
         )
         for other_id, other_index in rows:
             root = thread_index_root(other_index)
@@ -72,7 +74,7 @@ def _parents(session: Session, batch: dict[int, ThreadedMessage]) -> set[Pair]:
     for chunk in in_chunks(batch):
         rows = session.execute(
             select(MessageReference.message_id, MessageReference.referenced_id).where(
-                MessageReference.message_id.in_(chunk)
+                one_of(session, MessageReference.message_id, chunk)
             )
         )
         for message_id, referenced_id in rows:
@@ -82,7 +84,7 @@ def _parents(session: Session, batch: dict[int, ThreadedMessage]) -> set[Pair]:
     for chunk in in_chunks(references):
         rows = session.execute(
             select(Message.id, Message.message_id_header).where(
-                Message.message_id_header.in_(chunk)
+                one_of(session, Message.message_id_header, chunk)
             )
         )
         for parent_id, header in rows:
@@ -100,7 +102,7 @@ def _children(session: Session, batch: dict[int, ThreadedMessage]) -> set[Pair]:
     for chunk in in_chunks(by_header):
         rows = session.execute(
             select(MessageReference.message_id, MessageReference.referenced_id).where(
-                MessageReference.referenced_id.in_(chunk)
+                one_of(session, MessageReference.referenced_id, chunk)
             )
         )
         for child_id, header in rows:

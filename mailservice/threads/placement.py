@@ -20,13 +20,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mailservice.inbox.models import ThreadState
 from mailservice.messages.models import Message
-from mailservice.threads.batch import ThreadedMessage, in_chunks
+from mailservice.threads.batch import ThreadedMessage, in_chunks, one_of
 from mailservice.threads.components import Group
 from mailservice.threads.models import Thread
 
@@ -122,7 +122,7 @@ def _load_summaries(session: Session, thread_ids: set[int]) -> dict[int, Summary
             select(
                 Thread.id, Thread.subject, Thread.normalized_subject,
                 Thread.first_at, Thread.last_at, Thread.message_count,
-            ).where(Thread.id.in_(chunk))
+            ).where(one_of(session, Thread.id, chunk))
         )
         for thread_id, *fields in rows:
             summaries[thread_id] = Summary(*fields)
@@ -150,18 +150,17 @@ def _absorb_threads(session: Session, plans: list[Plan]) -> None:
     _keep_thread_states(session, plans)
     absorbed = [thread_id for plan in plans for thread_id in plan.absorbed]
     for chunk in in_chunks(absorbed):
-        session.execute(delete(Thread).where(Thread.id.in_(chunk)))
+        session.execute(delete(Thread).where(one_of(session, Thread.id, chunk)))
 
 
 def _keep_thread_states(session: Session, plans: list[Plan]) -> None:
     involved = [t for plan in plans for t in [plan.target, *plan.absorbed]]
     with_state: set[int] = set()
     for chunk in in_chunks(involved):
-        with_state.update(
-            session.scalars(
-                select(ThreadState.thread_id).where(ThreadState.thread_id.in_(chunk))
-            )
+        query = select(ThreadState.thread_id).where(
+            one_of(session, ThreadState.thread_id, chunk)
         )
+        with_state.update(session.scalars(query))
 
     for plan in plans:
         donors = [t for t in plan.absorbed if t in with_state]
@@ -178,28 +177,37 @@ def _keep_thread_states(session: Session, plans: list[Plan]) -> None:
 
 def _assign_messages(session: Session, plans: list[Plan]) -> None:
     rows = [
-        {"id": message_id, "thread_id": plan.target}
+        {"key": message_id, "thread_id": plan.target}
         for plan in plans
         for message_id in plan.new_message_ids
     ]
-    if rows:
-        session.execute(update(Message), rows)
-    # A bulk update by primary key leaves loaded objects as they were; the caller's
-    # session may hold the messages it just inserted.
-    for row in rows:
-        loaded = session.identity_map.get(session.identity_key(Message, row["id"]))
-        if loaded is not None:
-            set_committed_value(loaded, "thread_id", row["thread_id"])
+    _update_by_key(session, Message, rows)
 
 
 def _write_summaries(session: Session, plans: list[Plan]) -> None:
     rows = [
-        {"id": plan.target} | vars(plan.summary) for plan in plans if not plan.created
+        {"key": plan.target} | vars(plan.summary) for plan in plans if not plan.created
     ]
-    if rows:
-        session.execute(update(Thread), rows)
+    _update_by_key(session, Thread, rows)
+
+
+def _update_by_key(session: Session, model, rows: list[dict]) -> None:
+    """One executemany UPDATE by id, and the same values in loaded objects."""
+    if not rows:
+        return
+    table = model.__table__
+    names = [name for name in rows[0] if name != "key"]
+    statement = (
+        table.update()
+        .where(table.c.id == bindparam("key"))
+        .values({name: bindparam(name) for name in names})
+    )
+    session.execute(statement, rows)
+
+    # A Core update leaves loaded objects as they were, and the caller's session
+    # may hold the messages it has just inserted.
     for row in rows:
-        loaded = session.identity_map.get(session.identity_key(Thread, row["id"]))
+        loaded = session.identity_map.get(session.identity_key(model, row["key"]))
         if loaded is not None:
-            for name, value in row.items():
-                set_committed_value(loaded, name, value)
+            for name in names:
+                set_committed_value(loaded, name, row[name])

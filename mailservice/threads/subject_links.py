@@ -37,7 +37,7 @@ from mailservice.accounts.models import Account
 from mailservice.config import Settings
 from mailservice.contacts.models import MessageContact
 from mailservice.messages.models import Message, MessageAddress, MessageReference
-from mailservice.threads.batch import ThreadedMessage, in_chunks
+from mailservice.threads.batch import ThreadedMessage, in_chunks, one_of
 from mailservice.threads.links import Pair
 from mailservice.threads.subject import is_generic_subject, is_reply_subject
 
@@ -49,15 +49,19 @@ class _Party:
     """A message as the subject rule sees it."""
 
     id: int
-    subject: str | None
+    normalized_subject: str | None
     sent_at: datetime
-    has_references: bool
+    # A reply or forward by its subject or In-Reply-To; _mark_references adds
+    # those with only References.
+    is_reply: bool
     addresses: set[str] = field(default_factory=set)
     contacts: set[int] = field(default_factory=set)
 
-    @property
-    def is_reply(self) -> bool:
-        return self.has_references or is_reply_subject(self.subject)
+    @classmethod
+    def of(cls, row) -> _Party:
+        """The party of a row with id, subject, sent_at, in_reply_to and the rest."""
+        replies = row.in_reply_to is not None or is_reply_subject(row.subject)
+        return cls(row.id, row.normalized_subject, row.sent_at, replies)
 
 
 def subject_links(
@@ -98,10 +102,7 @@ def _joins(a: _Party, b: _Party, window: timedelta) -> bool:
 def _batch_parties(
     session: Session, settings: Settings, eligible: list[ThreadedMessage]
 ) -> dict[int, _Party]:
-    parties = {
-        m.id: _Party(m.id, m.subject, m.sent_at, m.in_reply_to is not None)
-        for m in eligible
-    }
+    parties = {m.id: _Party.of(m) for m in eligible}
     own_addresses, own_domains = _own_parties(session, settings)
 
     for chunk in in_chunks(parties):
@@ -111,7 +112,7 @@ def _batch_parties(
                 MessageAddress.address_norm,
                 MessageAddress.domain,
             ).where(
-                MessageAddress.message_id.in_(chunk),
+                one_of(session, MessageAddress.message_id, chunk),
                 MessageAddress.role.in_(PARTY_ROLES),
             )
         )
@@ -121,7 +122,7 @@ def _batch_parties(
 
         rows = session.execute(
             select(MessageContact.message_id, MessageContact.contact_id).where(
-                MessageContact.message_id.in_(chunk)
+                one_of(session, MessageContact.message_id, chunk)
             )
         )
         for message_id, contact_id in rows:
@@ -146,61 +147,80 @@ def _candidates(
     window: timedelta,
 ) -> dict[str, dict[int, _Party]]:
     """Stored messages with a batch subject, in the window, sharing some party."""
-    subjects = sorted({m.normalized_subject for m in eligible})
-    earliest = min(m.sent_at for m in eligible) - window
-    latest = max(m.sent_at for m in eligible) + window
-    base = select(
-        Message.id, Message.normalized_subject, Message.subject,
-        Message.sent_at, Message.in_reply_to,
-    ).where(
-        Message.normalized_subject.in_(subjects),
-        Message.sent_at.between(earliest, latest),
-    )
-    addresses = sorted(set().union(*(p.addresses for p in mine.values())))
-    contacts = sorted(set().union(*(p.contacts for p in mine.values())))
+    same_subject = _same_subject(session, eligible, window)
+    _add_shared_parties(session, same_subject, mine)
 
     found: dict[str, dict[int, _Party]] = defaultdict(dict)
-    for chunk in in_chunks(addresses):
-        query = base.add_columns(MessageAddress.address_norm).join(
-            MessageAddress, MessageAddress.message_id == Message.id
-        ).where(
-            MessageAddress.address_norm.in_(chunk),
-            MessageAddress.role.in_(PARTY_ROLES),
-        )
-        for row in session.execute(query):
-            _party(found, row).addresses.add(row.address_norm)
-
-    for chunk in in_chunks(contacts):
-        query = base.add_columns(MessageContact.contact_id).join(
-            MessageContact, MessageContact.message_id == Message.id
-        ).where(MessageContact.contact_id.in_(chunk))
-        for row in session.execute(query):
-            _party(found, row).contacts.add(row.contact_id)
+    for party in same_subject.values():
+        if party.addresses or party.contacts:
+            found[party.normalized_subject][party.id] = party
     return found
 
 
-def _party(found: dict[str, dict[int, _Party]], row) -> _Party:
-    by_id = found[row.normalized_subject]
-    if row.id not in by_id:
-        by_id[row.id] = _Party(
-            row.id, row.subject, row.sent_at, row.in_reply_to is not None
+def _same_subject(
+    session: Session, eligible: list[ThreadedMessage], window: timedelta
+) -> dict[int, _Party]:
+    # Subject first: its index narrows to a handful of rows, where a customer's
+    # address can match thousands of messages.
+    earliest = min(m.sent_at for m in eligible) - window
+    latest = max(m.sent_at for m in eligible) + window
+    found: dict[int, _Party] = {}
+    for chunk in in_chunks(sorted({m.normalized_subject for m in eligible})):
+        rows = session.execute(
+            select(
+                Message.id, Message.subject, Message.sent_at,
+                Message.in_reply_to, Message.normalized_subject,
+            ).where(
+                one_of(session, Message.normalized_subject, chunk),
+                Message.sent_at.between(earliest, latest),
+            )
         )
-    return by_id[row.id]
+        for row in rows:
+            found[row.id] = _Party.of(row)
+    return found
+
+
+def _add_shared_parties(
+    session: Session, candidates: dict[int, _Party], mine: dict[int, _Party]
+) -> None:
+    """Give each candidate the outside addresses and contacts shared with the batch."""
+    addresses = set().union(*(p.addresses for p in mine.values()))
+    contacts = set().union(*(p.contacts for p in mine.values()))
+
+    for chunk in in_chunks(candidates):
+        rows = session.execute(
+            select(MessageAddress.message_id, MessageAddress.address_norm).where(
+                one_of(session, MessageAddress.message_id, chunk),
+                MessageAddress.role.in_(PARTY_ROLES),
+            )
+        )
+        for message_id, address in rows:
+            if address in addresses:
+                candidates[message_id].addresses.add(address)
+
+        rows = session.execute(
+            select(MessageContact.message_id, MessageContact.contact_id).where(
+                one_of(session, MessageContact.message_id, chunk)
+            )
+        )
+        for message_id, contact_id in rows:
+            if contact_id in contacts:
+                candidates[message_id].contacts.add(contact_id)
 
 
 def _mark_references(session: Session, parties: list[_Party]) -> None:
-    """Set has_references on every party that has a MessageReference row."""
+    """Count as replies the parties that have References but no reply subject."""
     by_id: dict[int, list[_Party]] = defaultdict(list)
     for party in parties:
-        if not party.has_references:
+        if not party.is_reply:
             by_id[party.id].append(party)
 
     for chunk in in_chunks(by_id):
         rows = session.scalars(
             select(MessageReference.message_id)
-            .where(MessageReference.message_id.in_(chunk))
+            .where(one_of(session, MessageReference.message_id, chunk))
             .distinct()
         )
         for message_id in rows:
             for party in by_id[message_id]:
-                party.has_references = True
+                party.is_reply = True
