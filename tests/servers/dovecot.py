@@ -218,7 +218,10 @@ class DovecotServer:
         """An IMAPClient logged in as `user` (for arranging a test's mailbox)."""
         client = IMAPClient(HOST, self.port, ssl=False, timeout=30)
         client._imap.debug = 0
-        client.login(user.name, user.password)
+        if user.password.isascii():
+            client.login(user.name, user.password)
+        else:
+            client.plain_login(user.name, user.password)  # LOGIN is ASCII-only
         return client
 
     def create_folder(self, user: MailUser, folder: str) -> None:
