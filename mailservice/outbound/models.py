@@ -214,3 +214,12 @@ class BouncingAddress(Base):
     last_outgoing_id: Mapped[int | None] = mapped_column(
         ForeignKey("outgoing_messages.id", ondelete="SET NULL")
     )
+
+
+class ReturnScan(Base):
+    """How far the scan for replies and bounces has read the messages table."""
+
+    __tablename__ = "return_scans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    last_message_id: Mapped[int] = mapped_column(BigInteger, default=0)

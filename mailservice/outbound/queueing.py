@@ -18,6 +18,7 @@ from mailservice.contacts.models import Contact, Person
 from mailservice.db.base import utcnow
 from mailservice.errors import OutboundError
 from mailservice.jobs.dispatch import enqueue_after_commit
+from mailservice.messages.models import Message
 from mailservice.outbound import dkim
 from mailservice.outbound.compose import Recipient, add_attachment, create_draft, get_draft
 from mailservice.outbound.mime import Envelope, Part, build_message
@@ -108,6 +109,7 @@ def queue_draft(
     draft = get_draft(session, outgoing_id)
     if not draft.recipients:
         raise OutboundError(f"message {outgoing_id} has no recipient")
+    _refuse_automatic_answer_to_automatic_mail(session, draft)
     raw = render_draft(session, settings, draft, locale)
 
     draft.spool_name = Spool(settings.outbox_dir).write_message(draft.id, raw)
@@ -122,6 +124,19 @@ def queue_draft(
 
 
 send_draft = queue_draft
+
+
+def _refuse_automatic_answer_to_automatic_mail(session, draft) -> None:
+    # RFC 3834 2: automatic mail never answers automatic mail (mail loops,
+    # vacation notices answering vacation notices).
+    if not draft.automatic or draft.source_message_id is None:
+        return
+    source = session.get(Message, draft.source_message_id)
+    if source is not None and source.is_auto_reply:
+        raise OutboundError(
+            f"message {draft.id} would automatically answer an automatic message "
+            f"(message {source.id}); automatic replies are never answered automatically"
+        )
 
 
 def send_message(

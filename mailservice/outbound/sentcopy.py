@@ -9,7 +9,6 @@ row instead of adding a second message.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime
 
@@ -29,27 +28,12 @@ from mailservice.outbound.models import OutgoingMessage, SendingPolicy
 from mailservice.outbound.spool import Spool
 from mailservice.parsing.headers import parse_headers
 from mailservice.store.raw import RawStore
+from mailservice.sync.identity import date_header, identity_key
 from mailservice.threads.subject import normalize_subject
 
 log = logging.getLogger(__name__)
 
 SENT_ROLE = "sent"
-
-
-def identity_key(message_id: str, date_header: str, from_address: str) -> str:
-    """The sync's sameness key of a message with a Message-ID."""
-    # TODO: call the sync's own function once mailservice/sync exists; this
-    # follows the rule agreed for it: normalised id, Date header, From address.
-    text = f"{message_id.strip().strip('<>').lower()}\0{date_header.strip()}\0" \
-           f"{from_address.strip().lower()}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _date_header(raw: bytes) -> str:
-    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
-        if line[:5].lower() == b"date:":
-            return line[5:].decode("ascii", "replace").strip()
-    return ""
 
 
 def record_sent_message(
@@ -61,13 +45,15 @@ def record_sent_message(
 
     raw = Spool(settings.outbox_dir).read_message(outgoing.spool_name)
     sha256 = RawStore(settings.effective_raw_store_dir).put(raw)
-    key = identity_key(outgoing.message_id_header, _date_header(raw),
-                       outgoing.from_address)
+    parsed = parse_headers(raw, outgoing.sent_at)
+    sender = next((a.address for a in parsed.addresses if a.role == "from"),
+                  outgoing.from_address)
+    key = identity_key(outgoing.message_id_header, date_header(raw), sender)
     message = session.scalar(select(Message).where(Message.identity_key == key))
     if message is None:
         try:
             with session.begin_nested():
-                message = _new_message(session, outgoing, raw, sha256, key)
+                message = _new_message(session, outgoing, parsed, raw, sha256, key)
         except IntegrityError:
             # Another worker (or the sweeper) recorded it a moment ago.
             message = session.scalar(select(Message).where(Message.identity_key == key))
@@ -80,8 +66,7 @@ def record_sent_message(
     return message
 
 
-def _new_message(session, outgoing, raw: bytes, sha256: str, key: str) -> Message:
-    parsed = parse_headers(raw, outgoing.sent_at)
+def _new_message(session, outgoing, parsed, raw: bytes, sha256: str, key: str) -> Message:
     message = Message(
         identity_key=key, raw_sha256=sha256, size=len(raw),
         message_id_header=outgoing.message_id_header,

@@ -19,8 +19,10 @@ from mailservice.accounts.models import Account
 from mailservice.config import Settings
 from mailservice.db.base import utcnow
 from mailservice.db.session import session_factory
+from mailservice.messages.models import Message
 from mailservice.outbound.claims import due_condition, release_stranded
-from mailservice.outbound.models import QUEUED, SENT, OutgoingMessage
+from mailservice.outbound.models import QUEUED, SENT, OutgoingMessage, ReturnScan
+from mailservice.outbound.returns import scan_new_messages
 from mailservice.outbound.sentcopy import append_sent_copies, record_sent_message
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class SweepReport:
     dispatched: dict[int, int] = field(default_factory=dict)  # account -> jobs
     recorded: int = 0
     appended: int = 0
+    returns: int = 0  # bounces and replies tied to our mail
 
 
 def sweep(settings: Settings, *, waited_seconds: float = 30.0) -> SweepReport:
@@ -53,11 +56,27 @@ def sweep(settings: Settings, *, waited_seconds: float = 30.0) -> SweepReport:
         for _ in range(jobs):
             deliver_account.send(account_id)
     report.recorded, report.appended = finish_sent(settings)
+    report.returns = scan_returns(settings)
     if report.released or report.dispatched or report.recorded or report.appended:
-        log.info("sweep: released=%d dispatched=%s recorded=%d appended=%d",
+        log.info("sweep: released=%d dispatched=%s recorded=%d appended=%d returns=%d",
                  len(report.released), report.dispatched, report.recorded,
-                 report.appended)
+                 report.appended, report.returns)
     return report
+
+
+def scan_returns(settings: Settings, max_batches: int = 20) -> int:
+    """Look at newly synced messages for bounces and replies to our mail."""
+    factory = session_factory(settings.effective_database_url)
+    found = 0
+    for _ in range(max_batches):
+        with factory() as session:
+            before = session.scalar(select(func.max(Message.id))) or 0
+            found += scan_new_messages(session, settings)
+            scanned_to = session.get(ReturnScan, 1).last_message_id
+            session.commit()
+        if scanned_to >= before:
+            break
+    return found
 
 
 def _waiting_accounts(session: Session, settings: Settings, waited: float) -> dict:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 13:43:40.235017
+Create Date: 2026-12-03 13:58:55.553272
 """
 
 from alembic import op
@@ -81,6 +81,11 @@ def upgrade() -> None:
     sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_templates')),
     sa.UniqueConstraint('name', 'locale', name=op.f('uq_message_templates_name_locale'))
+    )
+    op.create_table('return_scans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_message_id', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_scans'))
     )
     op.create_table('threads',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -353,7 +358,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('folder_id', 'uidvalidity', 'uid', name=op.f('uq_message_locations_folder_id_uidvalidity_uid'))
     )
     with op.batch_alter_table('message_locations', schema=None) as batch_op:
-        batch_op.create_index('ix_message_locations_folder_flags', ['folder_id', 'deleted_at', 'flags'], unique=False)
         batch_op.create_index('ix_message_locations_folder_live', ['folder_id', 'deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_locations_message_id'), ['message_id'], unique=False)
 
@@ -536,7 +540,6 @@ def downgrade() -> None:
     with op.batch_alter_table('message_locations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_locations_message_id'))
         batch_op.drop_index('ix_message_locations_folder_live')
-        batch_op.drop_index('ix_message_locations_folder_flags')
 
     op.drop_table('message_locations')
     with op.batch_alter_table('message_contacts', schema=None) as batch_op:
@@ -603,6 +606,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_threads_last_at'))
 
     op.drop_table('threads')
+    op.drop_table('return_scans')
     op.drop_table('message_templates')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempts_ip_at')
