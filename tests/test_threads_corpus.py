@@ -20,8 +20,8 @@ ARRIVED = datetime(2026, 11, 2, tzinfo=timezone.utc)
 
 def _fetched(uid: int, raw: bytes) -> FetchedMessage:
     headers = parse_headers(raw, ARRIVED)
-    date = next((line for line in raw.split(b"\n") if line.lower().startswith(b"date:")),
-                b"")
+    lines = raw.split(b"\n")
+    date = next((line for line in lines if line.lower().startswith(b"date:")), b"")
     return FetchedMessage(
         uid=uid, flags="", modseq=None, internal_date=ARRIVED, size=len(raw),
         sha256=hashlib.sha256(raw).hexdigest(), headers=headers,
@@ -48,7 +48,8 @@ def _ingest_corpus(session, settings) -> None:
 
 def _partition(session) -> set[frozenset[str]]:
     threads: dict[int, set[str]] = defaultdict(set)
-    for key, thread_id in session.execute(select(Message.identity_key, Message.thread_id)):
+    rows = session.execute(select(Message.identity_key, Message.thread_id))
+    for key, thread_id in rows:
         threads[thread_id].add(key)
     assert None not in threads, "every message is in a thread"
     return {frozenset(keys) for keys in threads.values()}

@@ -17,12 +17,13 @@ message it holds, so counting it would let any two messages share a party. Sende
 is left out too: a list server or a mailing service sends on behalf of many.
 
 The rule looks only at the two messages, never at what else happens to be stored,
-so the result does not depend on arrival order, with one exception below.
+so the result does not depend on arrival order (but see the TODO below).
 """
 
-# TODO: contact links are read as they are when a message is threaded; a contact
-# created (or an address added to one) after both messages were threaded does not
-# join them by subject, because nothing rethreads linked messages yet.
+# TODO: contact links and our own accounts are read as they are when a message is
+# threaded; a contact created (or an address added to one) or an account added
+# after both messages were threaded does not change their subject link, because
+# nothing rethreads stored messages yet.
 
 from __future__ import annotations
 
