@@ -37,6 +37,10 @@ class NotFoundError(MailserviceError):
     """Raised when a named record does not exist."""
 
 
+class ContactError(MailserviceError):
+    """Raised when a contact change is refused: a bad address, a taken domain..."""
+
+
 class UserError(MailserviceError):
     """Raised when a user cannot be created or changed: bad e-mail, role, password."""
 
