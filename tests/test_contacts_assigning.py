@@ -18,7 +18,7 @@ from mailservice.db.session import session_factory
 from mailservice.errors import ContactError
 from mailservice.messages.models import MessageLocation
 from tests.test_contacts_import import run_cli  # noqa: F401  (fixture)
-from tests.test_contacts_linking import START, add_contact, add_message, links
+from tests.test_contacts_linking import add_contact, add_message, links
 
 
 def add_account(session, email="biuro@nasza-firma.pl") -> Account:

@@ -33,11 +33,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailservice.config import Settings
@@ -48,6 +46,7 @@ from mailservice.contacts.addresses import (
 )
 from mailservice.contacts.csvfile import CsvRow, read_csv
 from mailservice.contacts.linking import relink_contacts
+from mailservice.contacts.matching import ContactIndex
 from mailservice.contacts.models import Contact, ContactAddress, ContactDomain, Person
 from mailservice.contacts.validation import (
     parse_addresses,
@@ -139,7 +138,7 @@ def import_contacts_data(
         if column not in COLUMNS
     ]
 
-    index = _ContactIndex(session)
+    index = ContactIndex(session)
     free = {normalize_domain(domain) for domain in settings.free_mail_domains}
     created: set[Contact] = set()
     touched: set[Contact] = set()
@@ -197,7 +196,7 @@ def parse_row(row: CsvRow, free_mail_domains: set[str]) -> ContactRow:
 
 
 def _import_row(
-    session: Session, index: _ContactIndex, row: CsvRow, free: set[str]
+    session: Session, index: ContactIndex, row: CsvRow, free: set[str]
 ) -> tuple[Contact, bool]:
     parsed = parse_row(row, free)
     contact = index.match(parsed.nip, parsed.name)
@@ -269,53 +268,3 @@ def _parse_owner(value: str) -> str:
     if not is_valid_address(value):
         raise ContactError(f"{value!r} is not a valid e-mail address")
     return value.strip().lower()
-
-
-def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
-class _ContactIndex:
-    """Contacts by NIP, name and domain, kept current while a file is imported."""
-
-    def __init__(self, session: Session) -> None:
-        contacts = session.scalars(select(Contact)).all()
-        by_id = {contact.id: contact for contact in contacts}
-        self.by_nip: dict[str, Contact] = {}
-        self.by_name: dict[str, list[Contact]] = defaultdict(list)
-        self.domain_owner = {
-            domain: by_id[contact_id]
-            for domain, contact_id in session.execute(
-                select(ContactDomain.domain, ContactDomain.contact_id)
-            )
-        }
-        for contact in contacts:
-            self.remember(contact, [])
-
-    def match(self, nip: str | None, name: str) -> Contact | None:
-        """The contact a row describes: same NIP, else same name without NIP clash."""
-        if nip and nip in self.by_nip:
-            return self.by_nip[nip]
-        for contact in self.by_name.get(_name_key(name), []):
-            if nip is None or contact.nip is None:
-                return contact
-        return None
-
-    def check_domains(self, domains: list[str], contact: Contact | None) -> None:
-        """Refuse domains another contact owns: a domain links to one contact."""
-        for domain in domains:
-            owner = self.domain_owner.get(domain)
-            if owner is not None and owner is not contact:
-                raise ContactError(
-                    f"domains: {domain} already belongs to contact {owner.name!r}"
-                )
-
-    def remember(self, contact: Contact, domains: list[str]) -> None:
-        """Index a contact just created or changed, with the domains it gained."""
-        if contact.nip:
-            self.by_nip[contact.nip] = contact
-        same_name = self.by_name[_name_key(contact.name)]
-        if contact not in same_name:
-            same_name.append(contact)
-        for domain in domains:
-            self.domain_owner[domain] = contact

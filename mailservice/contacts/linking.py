@@ -4,8 +4,9 @@ The rule, applied to one message at a time:
 
 1. The message links to every contact owning an address (`ContactAddress`) that
    appears in its From, Sender, Reply-To, To or Cc, compared in the normal form of
-   `contacts.addresses` (case-insensitive, +tags dropped). Bcc is left out: it is
-   only ever seen on our own Sent copies and says nothing about the conversation.
+   `contacts.addresses` (case-insensitive, +tags dropped). Bcc is left out: it
+   is only ever on our own Sent copies, and a blind copy is mostly a colleague or
+   an archive, not the party the mail is about.
 2. Only when step 1 finds nothing does the message link by domain: to every
    contact owning (`ContactDomain`) the domain of one of those addresses, except
    free-mail domains (`Settings.free_mail_domains`) and the domains of our own
