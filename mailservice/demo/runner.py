@@ -24,7 +24,7 @@ from mailservice.config import Settings
 from mailservice.contacts.importing import import_contacts
 from mailservice.db.migrate import upgrade_database
 from mailservice.db.session import session_scope
-from mailservice.demo.imap_server import DemoImapServer
+from mailservice.demo.imap_server import USER, DemoImapServer
 from mailservice.demo.ports import pick_port
 from mailservice.demo.report import (
     DemoReport,
@@ -118,11 +118,6 @@ def _ensure_account(session: Session, settings: Settings, servers: ServerInfo) -
         )
         return
 
-    if account.username != servers.user or account.imap_host not in LOOPBACK_HOSTS:
-        raise DemoError(
-            f"an account named {ACCOUNT_NAME!r} exists and is not the demo mailbox "
-            f"({account.username} at {account.imap_host}); use another data folder"
-        )
     if (account.imap_port, account.smtp_port) != (servers.imap_port, servers.smtp_port):
         log.info(
             "demo account moves to ports imap=%d smtp=%d",
@@ -136,9 +131,15 @@ def _ensure_account(session: Session, settings: Settings, servers: ServerInfo) -
 
 
 def _last_ports(session: Session) -> tuple[int | None, int | None]:
+    """The demo account's ports from the last run; refuses a foreign "demo"."""
     account = session.scalar(select(Account).where(Account.name == ACCOUNT_NAME))
     if account is None:
         return None, None
+    if account.username != USER or account.imap_host not in LOOPBACK_HOSTS:
+        raise DemoError(
+            f"an account named {ACCOUNT_NAME!r} exists and is not the demo mailbox "
+            f"({account.username} at {account.imap_host}); use another data folder"
+        )
     return account.imap_port, account.smtp_port
 
 
@@ -148,13 +149,15 @@ def _serve_until_stopped(servers: ServerInfo, echo: Callable[[str], None]) -> No
     for line in format_servers(servers):
         echo("  " + line)
     stopped = threading.Event()
-    # SIGTERM must stop the servers too, or pymap would outlive us.
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Ctrl-C and SIGTERM both stop the servers, or pymap would outlive us.
+    previous = {
+        signum: signal.signal(signum, lambda *_: stopped.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         while not stopped.wait(1.0):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     echo("stopping the demo servers")
