@@ -5,7 +5,9 @@ the mailbox, its UIDVALIDITY and its UIDs survive between runs: a second demo
 run syncs the same mailbox and finds nothing new. What pymap 0.36 offers, seen
 after LOGIN: IMAP4rev1 LITERAL+ ID BINARY UIDPLUS MOVE CHILDREN IDLE OBJECTID
 MULTIAPPEND. No CONDSTORE, QRESYNC or SPECIAL-USE (RFC 6154): the sync takes its
-fallback path, and the Sent folder is known by its name only.
+fallback path, and the Sent folder is known by its name only. pymap keeps and
+serves messages with bare LF line ends (Python's mailbox module), so the raw
+bytes synced differ from the .eml samples in line ends only.
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ class DemoImapServer:
         self._write_user()
         self._spawn()
         if not seeded.exists():
-            self._load_samples()
+            try:
+                self._load_samples()
+            except BaseException:
+                self.stop()
+                raise
             seeded.touch()
         log.info("demo IMAP server ready on %s:%d user=%s", HOST, self.port, USER)
 
