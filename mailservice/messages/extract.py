@@ -3,8 +3,8 @@
 The sync lists, links and threads a message from its headers alone; this stage
 reads the raw message back from the store, parses it whole in a pool of worker
 processes (the parse is CPU-bound: 700-900 msg/s per core on the test corpus,
-against 15,000 for headers alone) and writes the result from the parent. A message that cannot be parsed
-is quarantined with the reason and its raw bytes stay in the store.
+against 15,000 for headers alone) and writes the result from the parent. A
+message that cannot be parsed is quarantined with the reason; its raw bytes stay.
 
 Safe beside a running sync and after a crash: each message is claimed with a
 conditional UPDATE (parse_status still "headers"), so two extractors never both
