@@ -32,9 +32,19 @@ def _shown_url(url: str) -> str:
 
 
 def _register() -> None:
-    from mailservice.cli import accounts, contacts, demo, stats, sync, threads
+    from mailservice.cli import (
+        accounts,
+        contacts,
+        demo,
+        extract,
+        send,
+        stats,
+        sync,
+        threads,
+        users,
+    )
 
-    for module in (accounts, contacts, demo, stats, sync, threads):
+    for module in (accounts, contacts, demo, extract, send, stats, sync, threads, users):
         module.register(cli)
 
 
