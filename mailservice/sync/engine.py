@@ -130,7 +130,8 @@ def _context(
         session=session,
         settings=settings,
         client=client,
-        store=RawStore(settings.effective_raw_store_dir),
+        # Synced per batch, not per message (fetch.make_durable).
+        store=RawStore(settings.effective_raw_store_dir, fsync=False),
         condstore=qresync or client.has_capability("CONDSTORE"),
         qresync=qresync,
         on_batch=on_batch,

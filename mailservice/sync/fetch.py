@@ -9,9 +9,13 @@ streamed to the raw store with partial fetches (BODY.PEEK[]<offset.length>).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from imapclient import IMAPClient
@@ -24,6 +28,8 @@ from mailservice.sync.identity import date_header
 
 log = logging.getLogger(__name__)
 
+_LIBC_NAME = ctypes.util.find_library("c")
+_LIBC = ctypes.CDLL(_LIBC_NAME, use_errno=True) if _LIBC_NAME else None
 # How many UIDs have their sizes read at once before being split into batches.
 SIZE_WINDOW = 2000
 # Flags are session state or server bookkeeping, not the user's (RFC 3501 2.3.2).
@@ -195,7 +201,7 @@ def _fetch_batch(
              if meta[uid].get(b"RFC822.SIZE", 0) > settings.fetch_chunk_bytes}
     small = [uid for uid in batch if uid not in large]
     bodies = fetch_items(client, uid_set(small), "BODY.PEEK[]") if small else {}
-    fetched = []
+    fetched: list[FetchedMessage] = []
     for uid in batch:
         if uid in large:
             message = _streamed(client, settings, store, uid, meta[uid])
@@ -207,7 +213,44 @@ def _fetch_batch(
             log.info("message gone before its body was read uid=%s", uid)
             continue
         fetched.append(message)
+    make_durable(store, [message.sha256 for message in fetched])
     return fetched
+
+
+def make_durable(store: RawStore, hashes: list[str]) -> None:
+    """Flush a batch of stored messages to disk before the database points at them.
+
+    The store writes without fsync per message: on this kind of disk every fsync
+    is a device flush (~2 ms), 10 times the cost of the rest of a message's sync.
+    One syncfs(2) per batch flushes them all; without it, each file is synced.
+    """
+    if store.fsync or not hashes:
+        return  # each put() synced its file already
+    if _syncfs(store.root):
+        return
+    for folder in {store.path(sha256).parent for sha256 in hashes}:
+        for sha256 in hashes:
+            if store.path(sha256).parent == folder:
+                _fsync_path(store.path(sha256))
+        _fsync_path(folder)  # the rename that put the file in place
+
+
+def _syncfs(path: Path) -> bool:
+    if _LIBC is None or not hasattr(_LIBC, "syncfs"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _LIBC.syncfs(fd) == 0
+    finally:
+        os.close(fd)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _stored(store: RawStore, uid: int, meta: dict, raw: bytes) -> FetchedMessage:

@@ -94,8 +94,9 @@ def _insert_messages(
     if not fresh:
         return []
     rows = [_message_row(key, message) for key, message in fresh.items()]
+    # Core inserts (Table, not ORM class): executemany without per-row ORM work.
     inserted = session.execute(
-        insert(Message).returning(
+        insert(Message.__table__).returning(
             Message.id, Message.identity_key, sort_by_parameter_order=True
         ),
         rows,
@@ -146,7 +147,7 @@ def _insert_addresses(session: Session, new: list[tuple[int, FetchedMessage]]) -
         if address.address
     ]
     if rows:
-        session.execute(insert(MessageAddress), rows)
+        session.execute(insert(MessageAddress.__table__), rows)
 
 
 def _insert_references(session: Session, new: list[tuple[int, FetchedMessage]]) -> None:
@@ -161,7 +162,7 @@ def _insert_references(session: Session, new: list[tuple[int, FetchedMessage]]) 
                 seen.add(referenced)
                 rows.append({"message_id": message_id, "referenced_id": referenced})
     if rows:
-        session.execute(insert(MessageReference), rows)
+        session.execute(insert(MessageReference.__table__), rows)
 
 
 def _insert_locations(
@@ -203,7 +204,7 @@ def _insert_locations(
             MessageLocation.message_id.in_({row["message_id"] for row in rows}),
         )
     )
-    session.execute(insert(MessageLocation), rows)
+    session.execute(insert(MessageLocation.__table__), rows)
 
 
 def _cut(text: str | None, length: int) -> str | None:
