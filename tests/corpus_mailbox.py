@@ -24,7 +24,9 @@ class CorpusLoad:
     rejected: list[tuple[str, str]] = field(default_factory=list)
 
 
-def load_corpus(server: DovecotServer, user: MailUser, folder: str = "INBOX") -> CorpusLoad:
+def load_corpus(
+    server: DovecotServer, user: MailUser, folder: str = "INBOX"
+) -> CorpusLoad:
     """APPEND every corpus message to `folder` of `user`; what went in and what not."""
     load = CorpusLoad()
     client = server.client(user)

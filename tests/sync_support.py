@@ -15,7 +15,9 @@ from mailservice.messages.models import Message, MessageLocation
 from tests.servers.dovecot import HOST, DovecotServer, MailUser
 
 
-def mail(number: int, subject: str | None = None, sender: str = "jan@klient.pl") -> bytes:
+def mail(
+    number: int, subject: str | None = None, sender: str = "jan@klient.pl"
+) -> bytes:
     """A small, distinct message with a Message-ID."""
     return (
         f"From: Jan Kowalski <{sender}>\r\n"
@@ -85,6 +87,8 @@ def assert_no_duplicates(session) -> None:
     ))
     assert [mid for mid, n in ids.items() if n > 1] == []
     places = Counter(session.execute(
-        select(MessageLocation.folder_id, MessageLocation.uidvalidity, MessageLocation.uid)
+        select(
+            MessageLocation.folder_id, MessageLocation.uidvalidity, MessageLocation.uid
+        )
     ).all())
     assert [place for place, n in places.items() if n > 1] == []

@@ -29,7 +29,8 @@ def test_every_corpus_message_syncs_and_keeps_its_raw_bytes(dovecot, settings, s
     assert report.ok and report.new_locations == len(load.appended)
     assert again.ok and again.new_locations == 0
     locations = session.scalars(select(MessageLocation)).all()
-    assert sorted(loc.uid for loc in locations) == list(range(1, len(load.appended) + 1))
+    uids = sorted(loc.uid for loc in locations)
+    assert uids == list(range(1, len(load.appended) + 1))
     store = RawStore(current.effective_raw_store_dir)
     assert all(store.exists(loc.raw_sha256) for loc in locations)
     quarantined = session.scalars(

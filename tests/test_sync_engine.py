@@ -73,7 +73,7 @@ def test_second_sync_adds_nothing_and_selects_no_folder(dovecot, settings, sessi
     again = sync_account(current, "biuro")
 
     assert again.ok and again.folders == 2
-    assert (again.folders_selected, again.new_locations, again.flags_changed) == (0, 0, 0)
+    assert again.folders_selected == again.new_locations == again.flags_changed == 0
     assert message_count(session) == 13
     assert_no_duplicates(session)
 
@@ -117,7 +117,8 @@ def test_deleted_moved_and_reflagged_messages_follow_the_server(
     moved = session.scalar(select(Message).where(
         Message.message_id_header == "order-2@klient.pl"))
     places = {(loc.folder_id, loc.deleted_at is None) for loc in moved.locations}
-    assert places == {(inbox.id, False), (folder_row(session, "biuro", "Archiwum").id, True)}
+    archive = folder_row(session, "biuro", "Archiwum")
+    assert places == {(inbox.id, False), (archive.id, True)}
     flagged = session.scalar(select(MessageLocation).where(
         MessageLocation.folder_id == inbox.id, MessageLocation.uid == 3))
     assert flagged.flags == "\\Answered \\Flagged"
@@ -149,12 +150,14 @@ def test_uidvalidity_reset_remaps_the_folder_without_duplicates(
     assert folder.uidvalidity != old_uidvalidity
     assert report.new_messages == 1 and message_count(session) == 4
     assert set(session.scalars(select(Message.id))) > ids_before
-    live = session.execute(select(MessageLocation.uidvalidity, Message.message_id_header)
-                           .join(Message).where(MessageLocation.folder_id == folder_id,
-                                                MessageLocation.deleted_at.is_(None)))
+    live = session.execute(
+        select(MessageLocation.uidvalidity, Message.message_id_header)
+        .join(Message)
+        .where(MessageLocation.folder_id == folder_id,
+               MessageLocation.deleted_at.is_(None))
+    )
     assert sorted(tuple(row) for row in live) == [
-        (folder.uidvalidity, "order-2@klient.pl"), (folder.uidvalidity, "order-3@klient.pl"),
-        (folder.uidvalidity, "order-9@klient.pl"),
+        (folder.uidvalidity, f"order-{n}@klient.pl") for n in (2, 3, 9)
     ]
     gone = session.scalars(select(MessageLocation).join(Message).where(
         Message.message_id_header == "order-1@klient.pl")).all()

@@ -1,4 +1,4 @@
-"""`mailservice sync [NAME]` and `mailservice serve`: fetch mail now, or keep watching."""
+"""`mailservice sync [NAME]` and `mailservice serve`: fetch mail now, or keep at it."""
 
 from __future__ import annotations
 

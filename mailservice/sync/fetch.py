@@ -19,12 +19,18 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from imapclient import IMAPClient
-from imapclient.response_parser import parse_fetch_response
 
 from mailservice.config import Settings
 from mailservice.parsing.headers import ParsedHeaders, parse_headers
 from mailservice.store.raw import RawStore
 from mailservice.sync.identity import date_header
+from mailservice.sync.wire import (
+    fetch_bodies,
+    fetch_items,
+    fetch_meta,
+    parse_uid_set,
+    uid_set,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,76 +56,10 @@ class FetchedMessage:
     date_header: str  # as written: part of the identity key
 
 
-def uid_set(uids: Iterable[int]) -> str:
-    """A compact IMAP sequence set ("1:5,9,12:14") for sorted or unsorted UIDs."""
-    ranges: list[str] = []
-    start = end = None
-    for uid in sorted(uids):
-        if start is None:
-            start = end = uid
-        elif uid == end + 1:
-            end = uid
-        else:
-            ranges.append(f"{start}:{end}" if end > start else str(start))
-            start = end = uid
-    if start is not None:
-        ranges.append(f"{start}:{end}" if end > start else str(start))
-    return ",".join(ranges)
-
-
-def parse_uid_set(text: str) -> set[int]:
-    """The UIDs a sequence set names (no "*": servers never send one back)."""
-    uids: set[int] = set()
-    for part in filter(None, text.split(",")):
-        low, _, high = part.partition(":")
-        first, last = sorted((int(low), int(high or low)))
-        uids.update(range(first, last + 1))
-    return uids
-
-
 def normalize_flags(flags: Iterable[bytes | str]) -> str:
     """Flags as stored: decoded, without \\Recent, sorted, space-separated."""
     texts = (f.decode("utf-8", "replace") if isinstance(f, bytes) else f for f in flags)
     return " ".join(sorted(t for t in texts if t.lower() not in IGNORED_FLAGS))
-
-
-def fetch_items(
-    client: IMAPClient, uids: str, items: str, modifiers: str | None = None
-) -> dict[int, dict]:
-    """UID FETCH over a sequence set; {uid: {item: value}} (times stay zone-aware)."""
-    args = ["FETCH", uids, f"({items})"]
-    if modifiers:
-        args.append(f"({modifiers})")
-    imap = client._imap
-    tag = imap._command("UID", *args)
-    typ, data = imap._command_complete("FETCH", tag)
-    client._checkok("fetch", typ, data)
-    typ, data = imap._untagged_response(typ, data, "FETCH")
-    return dict(parse_fetch_response(data, normalise_times=False, uid_is_key=True))
-
-
-def search_uids(client: IMAPClient, uids: str) -> list[int]:
-    """The UIDs that exist within a sequence set such as "41:*", in order."""
-    if client.has_capability("ESEARCH"):
-        return _esearch_uids(client, uids)
-    # Without ESEARCH one SEARCH line lists every UID and imaplib caps a line at
-    # 1 MB; FETCH answers one line per message instead.
-    found = fetch_items(client, uids, "UID")
-    return sorted(found)
-
-
-def _esearch_uids(client: IMAPClient, uids: str) -> list[int]:
-    # RFC 4731: "* ESEARCH (TAG "x") UID ALL 1:500,502" - ranges, not every UID.
-    imap = client._imap
-    tag = imap._command("UID", "SEARCH", "RETURN", "(ALL)", "UID", uids)
-    typ, data = imap._command_complete("SEARCH", tag)
-    client._checkok("search", typ, data)
-    found: set[int] = set()
-    for line in imap.untagged_responses.pop("ESEARCH", []):
-        words = line.split()
-        if b"ALL" in words:
-            found |= parse_uid_set(words[words.index(b"ALL") + 1].decode())
-    return sorted(found)
 
 
 def flag_changes(
@@ -163,10 +103,9 @@ def fetch_new_messages(
     condstore: bool,
 ) -> Iterator[list[FetchedMessage]]:
     """Yield batches of new messages, each stored raw and parsed, in UID order."""
-    items = "RFC822.SIZE INTERNALDATE FLAGS" + (" MODSEQ" if condstore else "")
     for start in range(0, len(uids), SIZE_WINDOW):
         window = uids[start:start + SIZE_WINDOW]
-        meta = fetch_items(client, uid_set(window), items)
+        meta = fetch_meta(client, uid_set(window), condstore)
         for batch in _batches(window, meta, settings):
             yield _fetch_batch(client, settings, store, batch, meta)
 
@@ -200,13 +139,13 @@ def _fetch_batch(
     large = {uid for uid in batch
              if meta[uid].get(b"RFC822.SIZE", 0) > settings.fetch_chunk_bytes}
     small = [uid for uid in batch if uid not in large]
-    bodies = fetch_items(client, uid_set(small), "BODY.PEEK[]") if small else {}
+    bodies = fetch_bodies(client, uid_set(small)) if small else {}
     fetched: list[FetchedMessage] = []
     for uid in batch:
         if uid in large:
             message = _streamed(client, settings, store, uid, meta[uid])
-        elif uid in bodies and bodies[uid].get(b"BODY[]") is not None:
-            message = _stored(store, uid, meta[uid], bodies[uid][b"BODY[]"])
+        elif bodies.get(uid) is not None:
+            message = _stored(store, uid, meta[uid], bodies[uid])
         else:
             message = None
         if message is None:

@@ -23,9 +23,10 @@ from mailservice.config import Settings
 from mailservice.db.base import utcnow
 from mailservice.messages.models import MessageLocation
 from mailservice.store.raw import RawStore
-from mailservice.sync.fetch import fetch_new_messages, flag_changes, search_uids
+from mailservice.sync.fetch import fetch_new_messages, flag_changes
 from mailservice.sync.folders import RemoteFolder
 from mailservice.sync.ingest import ingest_batch
+from mailservice.sync.wire import search_uids
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,9 @@ def _apply_flags(
         for location_id, uid, flags in rows:
             new_flags, modseq = changes[uid]
             if new_flags != flags:
-                updates.append({"id": location_id, "flags": new_flags, "modseq": modseq})
+                updates.append(
+                    {"id": location_id, "flags": new_flags, "modseq": modseq}
+                )
     if updates:
         session.execute(update(MessageLocation), updates)
         log.info("flags changed folder=%r count=%s", folder.name, len(updates))
@@ -174,7 +177,9 @@ def _find_vanished_by_count(
     if live == remote.messages or not folder.last_uid:
         return
     existing = set(search_uids(ctx.client, f"1:{folder.last_uid}"))
-    known = set(ctx.session.scalars(select(MessageLocation.uid).where(_live_in(folder))))
+    known = set(ctx.session.scalars(
+        select(MessageLocation.uid).where(_live_in(folder))
+    ))
     counts.deleted += mark_vanished(ctx.session, folder, known - existing)
     ctx.session.commit()
 

@@ -90,7 +90,9 @@ def _listed_folders(client: IMAPClient) -> list[RemoteFolder]:
     # connect() turned folder_encode off: names arrive as the server wrote them.
     folders = []
     for flags, delimiter, raw_name in client.list_folders():
-        wire = raw_name.decode("ascii", "replace") if isinstance(raw_name, bytes) else raw_name
+        wire = raw_name
+        if isinstance(raw_name, bytes):
+            wire = raw_name.decode("ascii", "replace")
         lowered = {flag.lower() for flag in flags}
         folders.append(RemoteFolder(
             wire_name=wire,
@@ -151,8 +153,10 @@ def reconcile_folders(
         select(Folder).where(Folder.account_id == account.id)
     )}
     remote_names = {folder.wire_name for folder in remote}
-    vanished = {row.uidvalidity: row for name, row in rows.items()
-                if name not in remote_names and row.deleted_at is None and row.uidvalidity}
+    vanished = {
+        row.uidvalidity: row for name, row in rows.items()
+        if name not in remote_names and row.deleted_at is None and row.uidvalidity
+    }
     pairs = []
     for folder in remote:
         row = rows.get(folder.wire_name)
@@ -191,7 +195,10 @@ def mark_folder_deleted(session: Session, row: Folder) -> None:
     row.deleted_at = now
     session.execute(
         update(MessageLocation)
-        .where(MessageLocation.folder_id == row.id, MessageLocation.deleted_at.is_(None))
+        .where(
+            MessageLocation.folder_id == row.id,
+            MessageLocation.deleted_at.is_(None),
+        )
         .values(deleted_at=now)
     )
     log.info("folder deleted on server folder_id=%s folder=%r", row.id, row.name)

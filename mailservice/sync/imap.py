@@ -98,7 +98,7 @@ def _login(client: IMAPClient, account: Account, secret: str) -> None:
 
 @contextmanager
 def imap_errors(account_name: str) -> Iterator[None]:
-    """Turn socket and protocol failures into an ImapConnectionError naming the account."""
+    """Turn socket and protocol failures into an ImapConnectionError for the account."""
     try:
         yield
     except LoginError:

@@ -50,7 +50,7 @@ def ingest_batch(
     folder: Folder,
     messages: list[FetchedMessage],
 ) -> list[int]:
-    """Write a fetched batch of `folder` and advance its last_uid; the new message ids."""
+    """Write a fetched batch of `folder`, advance its last_uid; the new message ids."""
     if not messages:
         return []
     keys = [message_identity(message) for message in messages]

@@ -185,7 +185,9 @@ class DovecotServer:
 
     # -- users and mail ---------------------------------------------------------
 
-    def add_user(self, name: str | None = None, password: str | None = None) -> MailUser:
+    def add_user(
+        self, name: str | None = None, password: str | None = None
+    ) -> MailUser:
         """A new mailbox user: one of the pool written before start, or a new line.
 
         Dovecot re-reads the passwd-file at most once a second, so a line added
@@ -193,7 +195,8 @@ class DovecotServer:
         """
         if name is None and password is None and self._pool:
             return self._pool.pop(0)
-        user = MailUser(name or f"u{uuid.uuid4().hex[:10]}", password or DEFAULT_PASSWORD)
+        name = name or f"u{uuid.uuid4().hex[:10]}"
+        user = MailUser(name, password or DEFAULT_PASSWORD)
         self._write_users([user])
         self._wait_for_login(user)
         return user
