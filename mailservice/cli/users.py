@@ -40,7 +40,7 @@ def _password() -> str:
 @click.option("--name", help="The name shown to colleagues.")
 @click.option("--language", type=click.Choice(LOCALES), default="pl", show_default=True)
 def add_command(email: str, role: str, name: str | None, language: str) -> None:
-    """Add user EMAIL; the password comes from $MAILSERVICE_USER_PASSWORD or a prompt."""
+    """Add user EMAIL; password from $MAILSERVICE_USER_PASSWORD or a prompt."""
     password = _password()
     with user_errors(), db_session() as session:
         user = add_user(session, email, password, role=role, name=name, locale=language)

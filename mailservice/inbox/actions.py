@@ -30,8 +30,11 @@ COPYUID = re.compile(rb"(\d+) (\S+) (\S+)")
 
 
 def change_flags(
-    session: Session, settings: Settings, location: MessageLocation,
-    add: set[str] = frozenset(), remove: set[str] = frozenset(),
+    session: Session,
+    settings: Settings,
+    location: MessageLocation,
+    add: set[str] = frozenset(),
+    remove: set[str] = frozenset(),
 ) -> set[str]:
     """Add and remove flags of one copy on the server; returns its flags now."""
     folder = session.get(Folder, location.folder_id)
@@ -48,13 +51,21 @@ def change_flags(
             _gone(location)
     now = {_text(flag) for flag in flags}
     location.flags = format_flags(now)
-    log.info("flags changed folder=%s uid=%s add=%s remove=%s", folder.id,
-             location.uid, sorted(add), sorted(remove))
+    log.info(
+        "flags changed folder=%s uid=%s add=%s remove=%s",
+        folder.id,
+        location.uid,
+        sorted(add),
+        sorted(remove),
+    )
     return now
 
 
 def move_message(
-    session: Session, settings: Settings, location: MessageLocation, target: Folder,
+    session: Session,
+    settings: Settings,
+    location: MessageLocation,
+    target: Folder,
 ) -> MessageLocation | None:
     """Move one copy to another folder of the same account; the new copy if known."""
     source = session.get(Folder, location.folder_id)
@@ -65,13 +76,20 @@ def move_message(
     with _selected(session, settings, source, location) as client:
         copied = _move_on_server(client, location.uid, target.wire_name)
     location.deleted_at = utcnow()
-    log.info("message moved from folder=%s uid=%s to folder=%s", source.id,
-             location.uid, target.id)
+    log.info(
+        "message moved from folder=%s uid=%s to folder=%s",
+        source.id,
+        location.uid,
+        target.id,
+    )
     return _record_copy(session, location, target, copied)
 
 
 def move_to_role(
-    session: Session, settings: Settings, location: MessageLocation, role: str,
+    session: Session,
+    settings: Settings,
+    location: MessageLocation,
+    role: str,
 ) -> MessageLocation | None:
     """Move a copy to the account's folder with this role (archive, trash)."""
     source = session.get(Folder, location.folder_id)
@@ -108,14 +126,20 @@ def _record_copy(session, location, target, copied) -> MessageLocation | None:
     if copied is None:
         return None  # the next sync of the target folder records it
     uidvalidity, uid = copied
-    existing = session.query(MessageLocation).filter_by(
-        folder_id=target.id, uidvalidity=uidvalidity, uid=uid
-    ).one_or_none()
+    existing = (
+        session.query(MessageLocation)
+        .filter_by(folder_id=target.id, uidvalidity=uidvalidity, uid=uid)
+        .one_or_none()
+    )
     if existing is not None:
         return existing
     moved = MessageLocation(
-        message_id=location.message_id, folder_id=target.id, uidvalidity=uidvalidity,
-        uid=uid, raw_sha256=location.raw_sha256, flags=location.flags,
+        message_id=location.message_id,
+        folder_id=target.id,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        raw_sha256=location.raw_sha256,
+        flags=location.flags,
     )
     session.add(moved)
     session.flush()
@@ -144,7 +168,9 @@ def _selected(session, settings, folder: Folder, location: MessageLocation) -> I
 
 
 def _gone(location: MessageLocation) -> None:
-    log.info("message gone on server folder=%s uid=%s", location.folder_id, location.uid)
+    log.info(
+        "message gone on server folder=%s uid=%s", location.folder_id, location.uid
+    )
     raise ImapActionError(
         "the message was moved or deleted on the server meanwhile; "
         "the next sync shows where it is now"

@@ -10,6 +10,13 @@ SEEN = "\\Seen"
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
 
+# The predicate of the partial index ix_message_locations_unread (migration 0002),
+# spelt exactly as there: planners use a partial index only for its own predicate.
+UNREAD_LIVE = {
+    "sqlite": "deleted_at IS NULL AND flags NOT LIKE '%\\Seen%'",
+    "postgresql": "deleted_at IS NULL AND strpos(flags, '\\Seen') = 0",
+}
+
 
 def parse_flags(flags: str | None) -> set[str]:
     """The set of flags in a stored flags string."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailservice.db.base import Base, utcnow
 from mailservice.db.types import UtcDateTime
-from mailservice.messages.models import MessageLocation
 
 
 class ThreadState(Base):
@@ -40,13 +39,3 @@ class RemoteContentSender(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     address_norm: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-# Unread counts per folder read only this index (folder, live, flags), never the
-# table rows, so they stay cheap on a folder of 100,000 messages.
-Index(
-    "ix_message_locations_folder_flags",
-    MessageLocation.folder_id,
-    MessageLocation.deleted_at,
-    MessageLocation.flags,
-)

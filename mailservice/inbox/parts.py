@@ -28,7 +28,9 @@ def raw_message(settings: Settings, message: Message) -> bytes:
     try:
         return store.read(message.raw_sha256)
     except FileNotFoundError as exc:
-        raise NotFoundError(f"raw message {message.id} is missing from the store") from exc
+        raise NotFoundError(
+            f"raw message {message.id} is missing from the store"
+        ) from exc
 
 
 def part_bytes(raw: bytes, part_path: str) -> bytes:
@@ -43,8 +45,11 @@ def inline_images(
     settings: Settings, message: Message, attachments: list[Attachment]
 ) -> dict[str, str]:
     """Content-ID -> data: URL for the message's own inline images (cid: links)."""
-    wanted = [a for a in attachments
-              if a.content_id and a.content_type.lower() in INLINE_IMAGE_TYPES]
+    wanted = [
+        a
+        for a in attachments
+        if a.content_id and a.content_type.lower() in INLINE_IMAGE_TYPES
+    ]
     if not wanted:
         return {}
     raw = raw_message(settings, message)
@@ -54,8 +59,11 @@ def inline_images(
         try:
             data = part_bytes(raw, attachment.part_path)
         except NotFoundError:
-            log.warning("inline part missing message=%s part=%s", message.id,
-                        attachment.part_path)
+            log.warning(
+                "inline part missing message=%s part=%s",
+                message.id,
+                attachment.part_path,
+            )
             continue
         budget -= len(data)
         if budget < 0:

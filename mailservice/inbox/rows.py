@@ -75,8 +75,12 @@ def _fill_latest(session: Session, by_id, ids, scope) -> None:
     )
     ranked = (
         select(
-            Message.thread_id, Message.subject, Message.snippet, Message.from_name,
-            Message.from_address, newest.label("rank"),
+            Message.thread_id,
+            Message.subject,
+            Message.snippet,
+            Message.from_name,
+            Message.from_address,
+            newest.label("rank"),
         )
         .join(MessageLocation, MessageLocation.message_id == Message.id)
         .where(Message.thread_id.in_(ids), scope)
@@ -140,4 +144,3 @@ def _fill_states(session: Session, by_id, ids) -> None:
     for thread_id, handled_at, name, email in session.execute(statement):
         by_id[thread_id].handled = handled_at is not None
         by_id[thread_id].assigned_to = name or email
-

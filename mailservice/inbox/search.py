@@ -1,4 +1,4 @@
-"""Searching mail: words over subject, body, addresses and attachment names, and filters.
+"""Searching mail: words in subject, body, addresses and attachment names; filters.
 
 Words go through the database's full-text index (FTS5 on SQLite, tsvector with GIN
 on PostgreSQL); each word also matches as a prefix ("fakt" finds "faktura").
@@ -42,8 +42,14 @@ class SearchQuery:
     def is_empty(self) -> bool:
         """True when nothing at all was asked."""
         return not (
-            fold(self.words) or self.contact_id or self.account_id or self.folder_id
-            or self.since or self.until or self.has_attachment or self.unread
+            fold(self.words)
+            or self.contact_id
+            or self.account_id
+            or self.folder_id
+            or self.since
+            or self.until
+            or self.has_attachment
+            or self.unread
         )
 
 
@@ -69,7 +75,9 @@ class SearchResult:
     has_more: bool = False
 
 
-def search_messages(session: Session, access: Access, query: SearchQuery) -> SearchResult:
+def search_messages(
+    session: Session, access: Access, query: SearchQuery
+) -> SearchResult:
     """The visible messages matching the query, newest first, one page."""
     if query.is_empty:
         return SearchResult()
@@ -80,8 +88,13 @@ def search_messages(session: Session, access: Access, query: SearchQuery) -> Sea
 
     statement = (
         select(
-            Message.id, Message.thread_id, Message.subject, Message.snippet,
-            Message.from_name, Message.from_address, Message.sent_at,
+            Message.id,
+            Message.thread_id,
+            Message.subject,
+            Message.snippet,
+            Message.from_name,
+            Message.from_address,
+            Message.sent_at,
             Message.has_attachments,
         )
         .where(*conditions)
@@ -98,38 +111,58 @@ def _matching(session: Session, words: list[str]):
         # FTS5 query syntax: each word quoted (it is only letters and digits
         # after folding) and followed by * for a prefix match; all must occur.
         match = " ".join(f'"{word}"*' for word in words)
-        return select(text("rowid")).select_from(text("message_search")).where(
-            text("message_search MATCH :match").bindparams(match=match)
+        return (
+            select(text("rowid"))
+            .select_from(text("message_search"))
+            .where(text("message_search MATCH :match").bindparams(match=match))
         )
     tsquery = " & ".join(f"{word}:*" for word in words)
-    return select(text("message_id")).select_from(text("message_search")).where(
-        text("document @@ to_tsquery('simple', :tsquery)").bindparams(tsquery=tsquery)
+    return (
+        select(text("message_id"))
+        .select_from(text("message_search"))
+        .where(
+            text("document @@ to_tsquery('simple', :tsquery)").bindparams(
+                tsquery=tsquery
+            )
+        )
     )
 
 
 def _filters(access: Access, query: SearchQuery) -> list:
     conditions = []
-    location = [MessageLocation.message_id == Message.id,
-                MessageLocation.deleted_at.is_(None)]
+    location = [
+        MessageLocation.message_id == Message.id,
+        MessageLocation.deleted_at.is_(None),
+    ]
     if query.contact_id:
-        conditions.append(exists().where(
-            MessageContact.message_id == Message.id,
-            MessageContact.contact_id == query.contact_id,
-        ))
+        conditions.append(
+            exists().where(
+                MessageContact.message_id == Message.id,
+                MessageContact.contact_id == query.contact_id,
+            )
+        )
     if query.folder_id:
-        conditions.append(exists().where(*location,
-                                         MessageLocation.folder_id == query.folder_id))
+        conditions.append(
+            exists().where(*location, MessageLocation.folder_id == query.folder_id)
+        )
     if query.account_id:
         access.require_account(query.account_id)
-        conditions.append(exists().where(
-            *location, MessageLocation.folder_id == Folder.id,
-            Folder.account_id == query.account_id,
-        ))
+        conditions.append(
+            exists().where(
+                *location,
+                MessageLocation.folder_id == Folder.id,
+                Folder.account_id == query.account_id,
+            )
+        )
     if query.unread:
-        conditions.append(exists().where(
-            *location, unseen(), MessageLocation.folder_id == Folder.id,
-            Folder.account_id.in_(access.account_ids),
-        ))
+        conditions.append(
+            exists().where(
+                *location,
+                unseen(),
+                MessageLocation.folder_id == Folder.id,
+                Folder.account_id.in_(access.account_ids),
+            )
+        )
     if query.since:
         conditions.append(Message.sent_at >= _start_of(query.since))
     if query.until:

@@ -42,12 +42,21 @@ def index_messages(session: Session, message_ids: list[int]) -> None:
     Call it after a message's bodies are extracted; calling it twice is harmless.
     """
     for start in range(0, len(message_ids), BATCH):
-        documents = _documents(session, message_ids[start:start + BATCH])
-        if session.get_bind().dialect.name == "sqlite":
-            _write_sqlite(session, documents)
-        else:
-            _write_postgresql(session, documents)
+        write_documents(
+            session, _documents(session, message_ids[start : start + BATCH])
+        )
     log.debug("indexed %d messages for search", len(message_ids))
+
+
+def write_documents(session: Session, documents: list[dict]) -> None:
+    """Store folded documents (id, subject, addresses, attachments, body) as given.
+
+    For bulk loads that already hold the text; everyone else calls index_messages.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        _write_sqlite(session, documents)
+    else:
+        _write_postgresql(session, documents)
 
 
 def index_pending(session: Session, limit: int = 1000) -> int:
@@ -56,8 +65,13 @@ def index_pending(session: Session, limit: int = 1000) -> int:
     missing = session.scalars(
         select(Message.id)
         .where(Message.parse_status == PARSED)
-        .where(~exists(select(text("1")).select_from(text("message_search")).where(
-            text(f"message_search.{key} = messages.id"))))
+        .where(
+            ~exists(
+                select(text("1"))
+                .select_from(text("message_search"))
+                .where(text(f"message_search.{key} = messages.id"))
+            )
+        )
         .order_by(Message.id)
         .limit(limit)
     ).all()
@@ -68,18 +82,22 @@ def index_pending(session: Session, limit: int = 1000) -> int:
 def _documents(session: Session, ids: list[int]) -> list[dict]:
     addresses: dict[int, list[str]] = defaultdict(list)
     for message_id, name, address in session.execute(
-        select(MessageAddress.message_id, MessageAddress.name, MessageAddress.address)
-        .where(MessageAddress.message_id.in_(ids))
+        select(
+            MessageAddress.message_id, MessageAddress.name, MessageAddress.address
+        ).where(MessageAddress.message_id.in_(ids))
     ):
         addresses[message_id].append(f"{name or ''} {address}")
     names: dict[int, list[str]] = defaultdict(list)
     for message_id, filename in session.execute(
-        select(Attachment.message_id, Attachment.filename)
-        .where(Attachment.message_id.in_(ids), Attachment.filename.is_not(None))
+        select(Attachment.message_id, Attachment.filename).where(
+            Attachment.message_id.in_(ids), Attachment.filename.is_not(None)
+        )
     ):
         names[message_id].append(filename)
     rows = session.execute(
-        select(Message.id, Message.subject, Message.body_text).where(Message.id.in_(ids))
+        select(Message.id, Message.subject, Message.body_text).where(
+            Message.id.in_(ids)
+        )
     )
     return [
         {
@@ -124,5 +142,3 @@ def _write_postgresql(session: Session, documents: list[dict]) -> None:
         ),
         documents,
     )
-
-

@@ -26,6 +26,12 @@ class LocationView:
     folder_name: str
     account_id: int
     flags: set[str]
+    role: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The folder's name (what folder_label shows for a folder without role)."""
+        return self.folder_name
 
 
 @dataclass
@@ -80,8 +86,12 @@ def load_thread(session: Session, access: Access, thread_id: int) -> ThreadView:
     attachments = _attachments(session, ids)
     contacts = _contacts(session, ids)
     views = [
-        MessageView(m, locations.get(m.id, []), attachments.get(m.id, []),
-                    contacts.get(m.id, []))
+        MessageView(
+            m,
+            locations.get(m.id, []),
+            attachments.get(m.id, []),
+            contacts.get(m.id, []),
+        )
         for m in messages
     ]
     return ThreadView(thread, views, session.get(ThreadState, thread_id))
@@ -89,7 +99,7 @@ def load_thread(session: Session, access: Access, thread_id: int) -> ThreadView:
 
 def _locations(session: Session, access: Access, ids: list[int]) -> dict:
     rows = session.execute(
-        select(MessageLocation, Folder.name, Folder.account_id)
+        select(MessageLocation, Folder.name, Folder.account_id, Folder.role)
         .join(Folder, Folder.id == MessageLocation.folder_id)
         .where(
             MessageLocation.message_id.in_(ids),
@@ -99,10 +109,16 @@ def _locations(session: Session, access: Access, ids: list[int]) -> dict:
         .order_by(MessageLocation.id)
     )
     found: dict[int, list[LocationView]] = {}
-    for location, folder_name, account_id in rows:
+    for location, folder_name, account_id, role in rows:
         found.setdefault(location.message_id, []).append(
-            LocationView(location.id, location.folder_id, folder_name, account_id,
-                         parse_flags(location.flags))
+            LocationView(
+                location.id,
+                location.folder_id,
+                folder_name,
+                account_id,
+                parse_flags(location.flags),
+                role,
+            )
         )
     return found
 

@@ -43,7 +43,7 @@ def visible_unassigned(session: Session, access: Access) -> list[UnassignedAddre
             session.scalars(
                 select(MessageAddress.address_norm)
                 .join(Message, Message.id == MessageAddress.message_id)
-                .where(MessageAddress.address_norm.in_(norms[start:start + 500]))
+                .where(MessageAddress.address_norm.in_(norms[start : start + 500]))
                 .where(access.messages())
                 .distinct()
             )
@@ -52,8 +52,14 @@ def visible_unassigned(session: Session, access: Access) -> list[UnassignedAddre
 
 
 def assign_in_bulk(
-    session: Session, settings: Settings, access: Access, addresses: list[str],
-    *, contact_id: int | None = None, create: bool = False, ignore: bool = False,
+    session: Session,
+    settings: Settings,
+    access: Access,
+    addresses: list[str],
+    *,
+    contact_id: int | None = None,
+    create: bool = False,
+    ignore: bool = False,
 ) -> BulkOutcome:
     """Assign each address to a contact, make each a new contact, or ignore each."""
     allowed = {entry.address for entry in visible_unassigned(session, access)}
@@ -68,7 +74,9 @@ def assign_in_bulk(
             outcome.done.append(address)
         except MailserviceError as exc:
             outcome.refused.append((address, str(exc)))
-    log.info("to-assign bulk done=%d refused=%d", len(outcome.done), len(outcome.refused))
+    log.info(
+        "to-assign bulk done=%d refused=%d", len(outcome.done), len(outcome.refused)
+    )
     return outcome
 
 

@@ -63,9 +63,12 @@ def remote_content_allowed(session: Session, user_id: int, address: str | None) 
     """Whether the user chose to always load remote content from this sender."""
     if not address:
         return False
-    return session.scalar(
-        select(RemoteContentSender.id).where(
-            RemoteContentSender.user_id == user_id,
-            RemoteContentSender.address_norm == address.strip().lower(),
+    return (
+        session.scalar(
+            select(RemoteContentSender.id).where(
+                RemoteContentSender.user_id == user_id,
+                RemoteContentSender.address_norm == address.strip().lower(),
+            )
         )
-    ) is not None
+        is not None
+    )

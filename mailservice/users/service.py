@@ -40,7 +40,10 @@ def add_user(
         raise UserError(f"a user {email} exists already")
 
     user = User(
-        email=email, name=name, role=role, locale=locale,
+        email=email,
+        name=name,
+        role=role,
+        locale=locale,
         password_hash=hash_password(password),
     )
     session.add(user)

@@ -52,7 +52,9 @@ def find_session(
     """The live session of a cookie token with its active user, or None."""
     if not token or len(token) > 100:
         return None
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    row = session.scalar(
+        select(UserSession).where(UserSession.token_hash == _hash(token))
+    )
     now = now or utcnow()
     if row is None or row.expires_at <= now or not row.user.is_active:
         return None

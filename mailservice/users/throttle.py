@@ -47,4 +47,6 @@ def record_attempt(session: Session, email: str, ip: str, succeeded: bool) -> No
             )
         )
     session.add(LoginAttempt(email=email, ip=ip[:64], succeeded=succeeded))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - KEEP_ATTEMPTS))
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < utcnow() - KEEP_ATTEMPTS)
+    )

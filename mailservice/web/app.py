@@ -6,12 +6,14 @@ import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from mailservice.config import Settings
 from mailservice.db.session import session_factory
 from mailservice.web.routes import auth, mail, messages, people, search
+from mailservice.web.timing import ServerTiming
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ def routes() -> list:
         Route("/messages/{message_id:int}/raw", messages.raw, methods=GET),
         Route("/messages/{message_id:int}/flags", messages.flags, methods=POST),
         Route("/messages/{message_id:int}/move", messages.move, methods=POST),
-        Route("/messages/{message_id:int}/remote", messages.remote_always, methods=POST),
+        Route(
+            "/messages/{message_id:int}/remote", messages.remote_always, methods=POST
+        ),
         Route("/attachments/{attachment_id:int}", messages.attachment, methods=GET),
         Route("/contacts/{contact_id:int}", people.contact, methods=GET),
         Route("/to-assign", people.to_assign, methods=GET),
@@ -50,7 +54,7 @@ def routes() -> list:
 
 def create_app(settings: Settings) -> Starlette:
     """The inbox app on the database of `settings`."""
-    app = Starlette(routes=routes())
+    app = Starlette(routes=routes(), middleware=[Middleware(ServerTiming)])
     app.state.settings = settings
     app.state.sessions = session_factory(settings.effective_database_url)
     log.info("web app ready")
@@ -62,5 +66,12 @@ def run_web(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> No
     import uvicorn
 
     log.info("serving the inbox on http://%s:%s", host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1", access_log=False, log_config=None)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        access_log=False,
+        log_config=None,
+    )

@@ -18,8 +18,14 @@ from mailservice.web.i18n import DOMAIN, LOCALE_DIR
 
 HERE = Path(__file__).parent
 METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
-                                  "trim_blocks": "true", "lstrip_blocks": "true"}}
+OPTIONS = {
+    "templates/**.html": {
+        "extensions": "jinja2.ext.i18n",
+        "newstyle_gettext": "true",
+        "trim_blocks": "true",
+        "lstrip_blocks": "true",
+    }
+}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 

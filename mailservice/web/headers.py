@@ -44,10 +44,13 @@ def download_headers(filename: str, preview: str | None) -> dict[str, str]:
 
     `preview` is "image" or "pdf" to show it in the browser, None to download it.
     """
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_"
-        for c in filename
-    ) or "attachment"
+    fallback = (
+        "".join(
+            c if c.isascii() and c.isprintable() and c not in '"\\;' else "_"
+            for c in filename
+        )
+        or "attachment"
+    )
     disposition = "inline" if preview else "attachment"
     headers = {
         "Content-Disposition": (
@@ -59,8 +62,9 @@ def download_headers(filename: str, preview: str | None) -> dict[str, str]:
         "Cache-Control": "private, no-store",
     }
     if preview == "image":
-        headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; " \
-            "style-src 'unsafe-inline'"
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        )
     elif preview is None:
         headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     # A PDF preview gets no CSP: a sandbox would stop the browser's PDF viewer,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_datetime, format_time, get_timezone
+from babel.dates import format_date, format_datetime, format_time, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -62,14 +62,16 @@ class Formats:
         return text % variables
 
     def number(self, value: int | float) -> str:
-        """A number with the locale's grouping: 100 000 in Polish, 100,000 in English."""
+        """A number grouped by the locale: 100 000 in Polish, 100,000 in English."""
         return format_decimal(value, locale=self.babel_locale)
 
     def size(self, value: int) -> str:
         """A byte count as people read it: 12 KB, 3,4 MB."""
         for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
             if value >= scale:
-                amount = format_decimal(round(value / scale, 1), locale=self.babel_locale)
+                amount = format_decimal(
+                    round(value / scale, 1), locale=self.babel_locale
+                )
                 return f"{amount} {unit}"
         return self.ngettext("%(num)s byte", "%(num)s bytes", value)
 
@@ -78,16 +80,30 @@ class Formats:
         if value is None:
             return ""
         now = now or datetime.now(timezone.utc)
-        if value.date() == now.date():
-            return format_time(value, "short", tzinfo=TIME_ZONE, locale=self.babel_locale)
-        pattern = "d MMM" if value.year == now.year else self._short_date
-        return format_datetime(value, pattern, tzinfo=TIME_ZONE, locale=self.babel_locale)
+        local, today = value.astimezone(TIME_ZONE), now.astimezone(TIME_ZONE)
+        if local.date() == today.date():
+            return self._time(local.hour, local.minute)
+        return self._date(local.date(), local.year == today.year)
+
+    @lru_cache(maxsize=4096)
+    def _time(self, hour: int, minute: int) -> str:
+        # Cached: Babel builds its formatter anew on every call (~50 us), and a
+        # list page shows 50 dates.
+        moment = datetime(2000, 1, 1, hour, minute)
+        return format_time(moment, "short", locale=self.babel_locale)
+
+    @lru_cache(maxsize=4096)
+    def _date(self, day: date, this_year: bool) -> str:
+        pattern = "d MMM" if this_year else self._short_date
+        return format_date(day, pattern, locale=self.babel_locale)
 
     def full(self, value: datetime | None) -> str:
         """Date and time in full, for a message header."""
         if value is None:
             return ""
-        return format_datetime(value, "medium", tzinfo=TIME_ZONE, locale=self.babel_locale)
+        return format_datetime(
+            value, "medium", tzinfo=TIME_ZONE, locale=self.babel_locale
+        )
 
 
 @lru_cache(maxsize=4)

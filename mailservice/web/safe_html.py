@@ -15,34 +15,102 @@ from markupsafe import Markup, escape
 
 TAGS = (nh3.ALLOWED_TAGS | {"font", "tfoot", "center"}) - {"map", "area"}
 # Tags dropped with everything inside them, not just unwrapped.
-DROPPED_WITH_CONTENT = {"script", "style", "title", "noscript", "template",
-                        "iframe", "object", "embed", "svg", "math", "textarea",
-                        "select", "button"}
+DROPPED_WITH_CONTENT = {
+    "script",
+    "style",
+    "title",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "textarea",
+    "select",
+    "button",
+}
 ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    "*": {"style", "dir", "lang", "title", "align", "valign", "bgcolor", "width",
-          "height"},
+    "*": {
+        "style",
+        "dir",
+        "lang",
+        "title",
+        "align",
+        "valign",
+        "bgcolor",
+        "width",
+        "height",
+    },
     "font": {"color", "face", "size"},
-    "table": {"border", "cellpadding", "cellspacing", "summary", "align", "width",
-              "bgcolor"},
+    "table": {
+        "border",
+        "cellpadding",
+        "cellspacing",
+        "summary",
+        "align",
+        "width",
+        "bgcolor",
+    },
     "img": {"src", "alt", "width", "height", "align", "border"},
     "details": {"open"},
 }
 # Properties that shape text and boxes; nothing that positions over the page.
 STYLE_PROPERTIES = {
-    "color", "background-color", "background", "background-image", "font",
-    "font-family", "font-size", "font-style", "font-weight", "text-align",
-    "text-decoration", "text-indent", "text-transform", "line-height",
-    "letter-spacing", "white-space", "vertical-align", "width", "max-width",
-    "min-width", "height", "max-height", "margin", "margin-top", "margin-bottom",
-    "margin-left", "margin-right", "padding", "padding-top", "padding-bottom",
-    "padding-left", "padding-right", "border", "border-top", "border-bottom",
-    "border-left", "border-right", "border-color", "border-style", "border-width",
-    "border-collapse", "border-spacing", "border-radius", "display",
-    "list-style-type", "table-layout", "word-break", "overflow-wrap",
+    "color",
+    "background-color",
+    "background",
+    "background-image",
+    "font",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-weight",
+    "text-align",
+    "text-decoration",
+    "text-indent",
+    "text-transform",
+    "line-height",
+    "letter-spacing",
+    "white-space",
+    "vertical-align",
+    "width",
+    "max-width",
+    "min-width",
+    "height",
+    "max-height",
+    "margin",
+    "margin-top",
+    "margin-bottom",
+    "margin-left",
+    "margin-right",
+    "padding",
+    "padding-top",
+    "padding-bottom",
+    "padding-left",
+    "padding-right",
+    "border",
+    "border-top",
+    "border-bottom",
+    "border-left",
+    "border-right",
+    "border-color",
+    "border-style",
+    "border-width",
+    "border-collapse",
+    "border-spacing",
+    "border-radius",
+    "display",
+    "list-style-type",
+    "table-layout",
+    "word-break",
+    "overflow-wrap",
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
-RASTER_DATA = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[a-z0-9+/=\s]*\Z", re.I)
+RASTER_DATA = re.compile(
+    r"data:image/(png|jpeg|gif|webp);base64,[a-z0-9+/=\s]*\Z", re.I
+)
 REMOTE = re.compile(r"(https?:)?//", re.I)
 CSS_URL = re.compile(r"url\s*\(", re.I)
 CSS_URL_CALL = re.compile(r"url\s*\([^)]*\)?", re.I)
@@ -66,7 +134,6 @@ def sanitize_mail_html(
     blocked = False
 
     def keep(tag: str, attribute: str, value: str) -> str | None:
-        nonlocal blocked
         if attribute == "src" and tag == "img":
             return _image_source(value)
         if attribute == "style":
@@ -131,7 +198,7 @@ def fold_html_quotes(html: str) -> str:
     return (
         html[: match.start()]
         + '<details class="quoted"><summary>…</summary>'
-        + html[match.start():]
+        + html[match.start() :]
         + "</details>"
     )
 
@@ -158,9 +225,12 @@ def text_to_html(text: str) -> Markup:
         return Markup('<pre class="body-text">') + shown + Markup("</pre>")
     folded = _linkify("\n".join(lines[fold_at:]))
     return (
-        Markup('<pre class="body-text">') + shown + Markup("</pre>")
+        Markup('<pre class="body-text">')
+        + shown
+        + Markup("</pre>")
         + Markup('<details class="quoted"><summary>…</summary><pre class="body-text">')
-        + folded + Markup("</pre></details>")
+        + folded
+        + Markup("</pre></details>")
     )
 
 
@@ -168,9 +238,12 @@ def _quote_start(lines: list[str]) -> int:
     for number, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith(">") or (number > 0 and ATTRIBUTION.match(stripped)):
-            following = lines[number + 1:number + 4]
-            if stripped.startswith(">") or any(l.startswith(">") for l in following) \
-                    or stripped.startswith("-"):
+            following = lines[number + 1 : number + 4]
+            if (
+                stripped.startswith(">")
+                or any(l.startswith(">") for l in following)
+                or stripped.startswith("-")
+            ):
                 return number
     return len(lines)
 
@@ -179,7 +252,7 @@ def _linkify(text: str) -> Markup:
     parts: list[Markup] = []
     position = 0
     for match in LINK.finditer(text):
-        parts.append(escape(text[position:match.start()]))
+        parts.append(escape(text[position : match.start()]))
         parts.append(_link(match))
         position = match.end()
     parts.append(escape(text[position:]))
@@ -190,7 +263,8 @@ def _link(match: re.Match) -> Markup:
     shown = match.group(0)
     if match.group("url"):
         href = shown if "://" in shown else f"https://{shown}"
-        return Markup('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>'
-                      ).format(href, shown)
+        return Markup(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>'
+        ).format(href, shown)
     href = shown if shown.lower().startswith("mailto:") else f"mailto:{shown}"
     return Markup('<a href="{}">{}</a>').format(href, shown)

@@ -86,7 +86,9 @@ class Ctx:
             **values,
         }
         html = environment().get_template(template).render(context)
-        return HTMLResponse(html, status, headers={**PAGE_HEADERS, **self.response_headers})
+        return HTMLResponse(
+            html, status, headers={**PAGE_HEADERS, **self.response_headers}
+        )
 
     def redirect(self, url: str) -> RedirectResponse:
         """See other (303): the browser follows with a GET."""
@@ -95,7 +97,11 @@ class Ctx:
     def back(self, fallback: str = "/") -> RedirectResponse:
         """Back to the page named in the form's `next` field, if it is ours."""
         target = self.field("next")
-        ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+        ok = (
+            target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+        )
         return self.redirect(target if ok else fallback)
 
 
@@ -152,13 +158,21 @@ def _refusal(ctx: Ctx, public: bool) -> Response | None:
     if ctx.login is None and not public:
         if ctx.request.method != "GET":
             return _error_page(ctx, 403, ctx.fmt.gettext("Please log in again."))
-        target = quote(ctx.request.url.path + (
-            f"?{ctx.request.url.query}" if ctx.request.url.query else ""), safe="/")
+        target = quote(
+            ctx.request.url.path
+            + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
+            safe="/",
+        )
         return RedirectResponse(f"/login?next={target}", 303)
     if ctx.request.method == "POST" and not _csrf_ok(ctx):
         log.warning("csrf refused path=%s", ctx.request.url.path)
-        return _error_page(ctx, 403, ctx.fmt.gettext(
-            "This form has expired. Go back, reload the page and try again."))
+        return _error_page(
+            ctx,
+            403,
+            ctx.fmt.gettext(
+                "This form has expired. Go back, reload the page and try again."
+            ),
+        )
     return None
 
 

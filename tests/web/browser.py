@@ -24,8 +24,12 @@ from mailservice.web.app import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 HOST = "127.0.0.1"
 
@@ -41,8 +45,13 @@ def free_port() -> int:
 def live_server(settings: Settings) -> Iterator[str]:
     """The inbox served by uvicorn in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host=HOST, port=port,
-                            log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=HOST,
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -71,8 +80,10 @@ class Watch:
         """Let requests to the test server through; record and abort all others."""
         url = route.request.url
         parts = urlsplit(url)
-        if parts.scheme in ("data", "blob", "about") or \
-                f"{parts.scheme}://{parts.netloc}" == self.base_url:
+        if (
+            parts.scheme in ("data", "blob", "about")
+            or f"{parts.scheme}://{parts.netloc}" == self.base_url
+        ):
             route.continue_()
             return
         self.remote_requests.append(url)
@@ -83,15 +94,19 @@ class Watch:
 def browser_page(base_url: str) -> Iterator[tuple[Page, Watch]]:
     """A fresh Chromium page watched by a `Watch`."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=base_url, locale="pl-PL",
-                                      viewport={"width": 1280, "height": 800})
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            base_url=base_url, locale="pl-PL", viewport={"width": 1280, "height": 800}
+        )
         watch = Watch(base_url)
         context.route("**/*", watch.route)
         page = context.new_page()
-        page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message),
-                                          dialog.dismiss()))
+        page.on(
+            "dialog",
+            lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()),
+        )
         page.on("console", lambda message: watch.console.append(message.text))
         page.set_default_timeout(10_000)
         try:

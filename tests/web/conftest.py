@@ -33,33 +33,57 @@ def mail(settings) -> Mail:
     sales, support = build.account("sales"), build.account("support")
     acme = build.contact("Acme Sp. z o.o.", "jan@acme.test")
     order = build.thread("Zamówienie 17/2026")
-    first = build.message("sales/inbox", order, sender=("Jan Nowak", "jan@acme.test"),
-                          text="Proszę o fakturę za zamówienie.", contact=acme,
-                          attachments=[("Zamówienie żółte.pdf", "application/pdf",
-                                        b"%PDF-1.4 test")])
-    reply = build.message("sales/sent", order, sender=("Biuro", "sales@firma.test"),
-                          text="Faktura w załączniku.", seen=True, contact=acme)
+    first = build.message(
+        "sales/inbox",
+        order,
+        sender=("Jan Nowak", "jan@acme.test"),
+        text="Proszę o fakturę za zamówienie.",
+        contact=acme,
+        attachments=[("Zamówienie żółte.pdf", "application/pdf", b"%PDF-1.4 test")],
+    )
+    reply = build.message(
+        "sales/sent",
+        order,
+        sender=("Biuro", "sales@firma.test"),
+        text="Faktura w załączniku.",
+        seen=True,
+        contact=acme,
+    )
     secret = build.thread("Poufne: wynagrodzenia")
-    hidden = build.message("support/inbox", secret,
-                           sender=("Anna Tajna", "anna@unknown.test"),
-                           text="Tajne dane płacowe", html="<p>Tajne <b>dane</b></p>",
-                           contact=acme,
-                           attachments=[("płace.xlsx", "application/vnd.ms-excel",
-                                         b"PK secret")])
+    hidden = build.message(
+        "support/inbox",
+        secret,
+        sender=("Anna Tajna", "anna@unknown.test"),
+        text="Tajne dane płacowe",
+        html="<p>Tajne <b>dane</b></p>",
+        contact=acme,
+        attachments=[("płace.xlsx", "application/vnd.ms-excel", b"PK secret")],
+    )
     stranger = build.thread("Oferta współpracy")
-    unknown = build.message("sales/inbox", stranger,
-                            sender=("Piotr Obcy", "piotr@nowy.test"),
-                            text="Chcemy współpracować")
+    unknown = build.message(
+        "sales/inbox",
+        stranger,
+        sender=("Piotr Obcy", "piotr@nowy.test"),
+        text="Chcemy współpracować",
+    )
     admin = add_user(session, "admin@firma.test", PASSWORD, role="admin", locale="en")
     staff = add_user(session, "ola@firma.test", PASSWORD, role="staff", name="Ola")
     add_user(session, "nobody@firma.test", PASSWORD, role="staff")
     grant_account(session, staff, sales)
     session.commit()
     ids = {
-        "sales": sales.id, "support": support.id, "acme": acme.id,
-        "order": order.id, "first": first.id, "reply": reply.id,
-        "secret": secret.id, "hidden": hidden.id, "stranger": stranger.id,
-        "unknown": unknown.id, "admin": admin.id, "staff": staff.id,
+        "sales": sales.id,
+        "support": support.id,
+        "acme": acme.id,
+        "order": order.id,
+        "first": first.id,
+        "reply": reply.id,
+        "secret": secret.id,
+        "hidden": hidden.id,
+        "stranger": stranger.id,
+        "unknown": unknown.id,
+        "admin": admin.id,
+        "staff": staff.id,
         "sales_inbox": build.folders["sales/inbox"].id,
         "sales_archive": build.folders["sales/archive"].id,
         "support_inbox": build.folders["support/inbox"].id,
@@ -83,8 +107,10 @@ def login(app, email: str, password: str = PASSWORD) -> TestClient:
     client = TestClient(app, base_url="http://testserver", follow_redirects=False)
     form = client.get("/login")
     token = CSRF_FIELD.search(form.text).group(1)
-    answer = client.post("/login", data={"email": email, "password": password,
-                                         "csrf": token, "next": "/"})
+    answer = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf": token, "next": "/"},
+    )
     assert answer.status_code == 303, answer.text
     return client
 

@@ -61,13 +61,17 @@ def imap_mailbox(settings) -> Iterator[ImapMailbox]:
         _mirror(server, user, build, settings, [first, second])
         add_user(session, "admin@firma.test", PASSWORD, role="admin")
         session.commit()
-        ids = {"first": first.id, "second": second.id,
-               "first_thread": first.thread_id, "second_thread": second.thread_id,
-               "first_location": first.locations[0].id,
-               "second_location": second.locations[0].id,
-               "inbox": build.folders["sales/inbox"].id,
-               "archive": build.folders["sales/archive"].id,
-               "trash": build.folders["sales/trash"].id}
+        ids = {
+            "first": first.id,
+            "second": second.id,
+            "first_thread": first.thread_id,
+            "second_thread": second.thread_id,
+            "first_location": first.locations[0].id,
+            "second_location": second.locations[0].id,
+            "inbox": build.folders["sales/inbox"].id,
+            "archive": build.folders["sales/archive"].id,
+            "trash": build.folders["sales/trash"].id,
+        }
         session.close()
         yield ImapMailbox(server, user, ids)
 
@@ -79,10 +83,14 @@ def _mirror(server, user, build, settings, messages) -> None:
             if not client.folder_exists(name):
                 client.create_folder(name)
         for role, name in FOLDERS.items():
-            build.folders[f"sales/{role}"].uidvalidity = \
-                client.select_folder(name)[b"UIDVALIDITY"]
+            build.folders[f"sales/{role}"].uidvalidity = client.select_folder(name)[
+                b"UIDVALIDITY"
+            ]
     for message in messages:
         uid = server.append(user, "INBOX", store.read(message.raw_sha256))
         location = message.locations[0]
-        location.uid, location.uidvalidity = uid, build.folders["sales/inbox"].uidvalidity
+        location.uid, location.uidvalidity = (
+            uid,
+            build.folders["sales/inbox"].uidvalidity,
+        )
     build.session.flush()

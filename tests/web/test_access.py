@@ -44,8 +44,10 @@ def test_staff_cannot_act_on_mail_of_an_ungranted_mailbox(staff, mail):
     token = csrf_of(staff)
     posts = [
         (f"/messages/{ids['hidden']}/flags", {"change": "read"}),
-        (f"/messages/{ids['hidden']}/move",
-         {"to": "trash", "location_id": ids["hidden_location"]}),
+        (
+            f"/messages/{ids['hidden']}/move",
+            {"to": "trash", "location_id": ids["hidden_location"]},
+        ),
         (f"/messages/{ids['hidden']}/remote", {}),
         (f"/threads/{ids['secret']}/assign", {"user_id": ids["staff"]}),
         (f"/threads/{ids['secret']}/handled", {"handled": "1"}),
@@ -57,9 +59,15 @@ def test_staff_cannot_act_on_mail_of_an_ungranted_mailbox(staff, mail):
 
 def test_staff_cannot_move_a_granted_message_into_an_ungranted_folder(staff, mail):
     ids = mail.ids
-    answer = staff.post(f"/messages/{ids['first']}/move", data={
-        "to": "folder", "folder_id": ids["support_inbox"],
-        "location_id": ids["first_location"], "csrf": csrf_of(staff)})
+    answer = staff.post(
+        f"/messages/{ids['first']}/move",
+        data={
+            "to": "folder",
+            "folder_id": ids["support_inbox"],
+            "location_id": ids["first_location"],
+            "csrf": csrf_of(staff),
+        },
+    )
     assert answer.status_code == 404
 
 
@@ -73,7 +81,9 @@ def test_contact_history_shows_only_threads_of_granted_mailboxes(staff, app, mai
     page = staff.get(f"/contacts/{mail.ids['acme']}").text
     assert "Zamówienie 17/2026" in page
     assert "Poufne" not in page
-    admin_page = login(app, "admin@firma.test").get(f"/contacts/{mail.ids['acme']}").text
+    admin_page = (
+        login(app, "admin@firma.test").get(f"/contacts/{mail.ids['acme']}").text
+    )
     assert "Poufne" in admin_page
 
 
@@ -88,8 +98,14 @@ def test_to_assign_lists_and_accepts_only_senders_of_granted_mail(staff, mail):
     page = staff.get("/to-assign").text
     assert "piotr@nowy.test" in page
     assert "anna@unknown.test" not in page
-    answer = staff.post("/to-assign", data={
-        "address": "anna@unknown.test", "action": "create", "csrf": csrf_of(staff)})
+    answer = staff.post(
+        "/to-assign",
+        data={
+            "address": "anna@unknown.test",
+            "action": "create",
+            "csrf": csrf_of(staff),
+        },
+    )
     assert "not on your to-assign list" in answer.text
 
 
@@ -99,7 +115,8 @@ def test_user_without_grants_sees_no_mailbox_and_no_mail(nobody, mail):
     assert "/folders/" not in home.text
     assert nobody.get("/counts").json() == {}
     for route in hidden_get_routes(mail.ids) + [
-        f"/threads/{mail.ids['order']}", f"/messages/{mail.ids['first']}/raw",
+        f"/threads/{mail.ids['order']}",
+        f"/messages/{mail.ids['first']}/raw",
         f"/attachments/{mail.ids['first_attachment']}",
     ]:
         assert nobody.get(route).status_code == 404, route
@@ -109,8 +126,10 @@ def test_user_without_grants_sees_no_mailbox_and_no_mail(nobody, mail):
 def test_admin_reads_every_mailbox(app, mail):
     admin = login(app, "admin@firma.test")
     assert admin.get(f"/threads/{mail.ids['secret']}").status_code == 200
-    assert admin.get(f"/attachments/{mail.ids['hidden_attachment']}").content == \
-        b"PK secret"
+    assert (
+        admin.get(f"/attachments/{mail.ids['hidden_attachment']}").content
+        == b"PK secret"
+    )
 
 
 def test_pages_without_login_redirect_to_login_and_posts_are_refused(app, mail):
@@ -120,6 +139,7 @@ def test_pages_without_login_redirect_to_login_and_posts_are_refused(app, mail):
     answer = anonymous.get(f"/threads/{mail.ids['order']}")
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/login?next=/threads/")
-    assert anonymous.get(f"/attachments/{mail.ids['first_attachment']}").status_code \
-        == 303
+    assert (
+        anonymous.get(f"/attachments/{mail.ids['first_attachment']}").status_code == 303
+    )
     assert anonymous.post(f"/threads/{mail.ids['order']}/handled").status_code == 403

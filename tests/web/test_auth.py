@@ -17,8 +17,14 @@ def _login_form(client: TestClient) -> str:
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, mail):
     client = TestClient(app, follow_redirects=False)
-    answer = client.post("/login", data={"email": "ola@firma.test", "password": "nope",
-                                         "csrf": _login_form(client)})
+    answer = client.post(
+        "/login",
+        data={
+            "email": "ola@firma.test",
+            "password": "nope",
+            "csrf": _login_form(client),
+        },
+    )
     assert answer.status_code == 401
     assert "ms_session" not in answer.cookies
     assert "Nieprawidłowy e-mail lub hasło" in answer.text
@@ -26,8 +32,14 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app, mail
 
 def test_login_sets_a_httponly_samesite_session_cookie(app, mail):
     client = TestClient(app, follow_redirects=False)
-    answer = client.post("/login", data={"email": "OLA@firma.test", "password": PASSWORD,
-                                         "csrf": _login_form(client)})
+    answer = client.post(
+        "/login",
+        data={
+            "email": "OLA@firma.test",
+            "password": PASSWORD,
+            "csrf": _login_form(client),
+        },
+    )
     cookie = answer.headers["set-cookie"].lower()
     assert answer.status_code == 303
     assert "ms_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
@@ -36,22 +48,40 @@ def test_login_sets_a_httponly_samesite_session_cookie(app, mail):
 def test_login_form_without_its_csrf_token_is_refused(app, mail):
     client = TestClient(app, follow_redirects=False)
     client.get("/login")
-    answer = client.post("/login", data={"email": "ola@firma.test", "password": PASSWORD})
+    answer = client.post(
+        "/login", data={"email": "ola@firma.test", "password": PASSWORD}
+    )
     assert answer.status_code == 403
 
 
 def test_fifth_failure_locks_the_email_even_for_the_right_password(app, mail):
     client = TestClient(app, follow_redirects=False)
     for _ in range(5):
-        client.post("/login", data={"email": "ola@firma.test", "password": "bad",
-                                    "csrf": _login_form(client)})
-    answer = client.post("/login", data={"email": "ola@firma.test",
-                                         "password": PASSWORD,
-                                         "csrf": _login_form(client)})
+        client.post(
+            "/login",
+            data={
+                "email": "ola@firma.test",
+                "password": "bad",
+                "csrf": _login_form(client),
+            },
+        )
+    answer = client.post(
+        "/login",
+        data={
+            "email": "ola@firma.test",
+            "password": PASSWORD,
+            "csrf": _login_form(client),
+        },
+    )
     assert answer.status_code == 429
-    other = client.post("/login", data={"email": "admin@firma.test",
-                                        "password": PASSWORD,
-                                        "csrf": _login_form(client)})
+    other = client.post(
+        "/login",
+        data={
+            "email": "admin@firma.test",
+            "password": PASSWORD,
+            "csrf": _login_form(client),
+        },
+    )
     assert other.status_code == 303
 
 
@@ -59,10 +89,16 @@ def test_post_without_session_csrf_token_changes_nothing(app, mail):
     client = login(app, "ola@firma.test")
     thread = f"/threads/{mail.ids['order']}"
     assert client.post(f"{thread}/handled", data={"handled": "1"}).status_code == 403
-    assert client.post(f"{thread}/handled",
-                       data={"handled": "1", "csrf": "forged"}).status_code == 403
-    assert "Mark handled" in client.get(thread).text or \
-        "Oznacz jako załatwiony" in client.get(thread).text
+    assert (
+        client.post(
+            f"{thread}/handled", data={"handled": "1", "csrf": "forged"}
+        ).status_code
+        == 403
+    )
+    assert (
+        "Mark handled" in client.get(thread).text
+        or "Oznacz jako załatwiony" in client.get(thread).text
+    )
 
 
 def test_logout_ends_the_session_for_that_cookie(app, mail):
@@ -90,10 +126,13 @@ def test_language_is_chosen_per_user(app, mail):
     assert ">Inbox<" in admin.get(f"/folders/{mail.ids['sales_inbox']}").text
 
 
-def test_user_add_command_takes_the_password_from_the_environment(settings, monkeypatch):
+def test_user_add_command_takes_the_password_from_the_environment(
+    settings, monkeypatch
+):
     monkeypatch.setattr("mailservice.cli.context.get_settings", lambda: settings)
     result = CliRunner().invoke(
-        user_group, ["add", "Kasia@Firma.test", "--role", "manager"],
+        user_group,
+        ["add", "Kasia@Firma.test", "--role", "manager"],
         env={"MAILSERVICE_USER_PASSWORD": "a long enough secret"},
     )
     assert result.exit_code == 0, result.output
@@ -103,11 +142,17 @@ def test_user_add_command_takes_the_password_from_the_environment(settings, monk
         assert user.password_hash.startswith("$argon2id$")
 
 
-def test_user_add_command_refuses_a_short_password_and_a_bad_role(settings, monkeypatch):
+def test_user_add_command_refuses_a_short_password_and_a_bad_role(
+    settings, monkeypatch
+):
     monkeypatch.setattr("mailservice.cli.context.get_settings", lambda: settings)
-    short = CliRunner().invoke(user_group, ["add", "x@firma.test"],
-                               env={"MAILSERVICE_USER_PASSWORD": "short"})
+    short = CliRunner().invoke(
+        user_group, ["add", "x@firma.test"], env={"MAILSERVICE_USER_PASSWORD": "short"}
+    )
     assert short.exit_code == 1 and "at least 10 characters" in short.output
-    role = CliRunner().invoke(user_group, ["add", "x@firma.test", "--role", "boss"],
-                              env={"MAILSERVICE_USER_PASSWORD": "long enough pass"})
+    role = CliRunner().invoke(
+        user_group,
+        ["add", "x@firma.test", "--role", "boss"],
+        env={"MAILSERVICE_USER_PASSWORD": "long enough pass"},
+    )
     assert role.exit_code == 2

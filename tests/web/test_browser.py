@@ -38,8 +38,11 @@ def test_log_in_open_folder_and_thread_search_and_assign_a_sender(settings, mail
 
 @pytest.mark.imap
 def test_mark_read_and_move_a_message_then_see_it_moved_on_dovecot(settings):
-    with imap_mailbox(settings) as box, live_server(settings) as base, \
-            browser_page(base) as (page, watch):
+    with (
+        imap_mailbox(settings) as box,
+        live_server(settings) as base,
+        browser_page(base) as (page, watch),
+    ):
         log_in(page, "admin@firma.test", PASSWORD)
         page.goto(f"/folders/{box.ids['inbox']}")
         assert page.locator(".thread.unread").count() == 2
@@ -50,7 +53,7 @@ def test_mark_read_and_move_a_message_then_see_it_moved_on_dovecot(settings):
 
         page.select_option("select[name=folder_id]", label="Archiwum")
         page.click("form.move button[value=folder]")
-        page.wait_for_selector(".folder-chip:has-text('Archive')")
+        page.wait_for_selector(".folder-chip:has-text('Archiwum')")
         assert box.subjects("Archive") == ["Faktura 1/11"]
         assert box.subjects("INBOX") == ["Reklamacja 7"]
         page.goto(f"/folders/{box.ids['inbox']}")
@@ -64,8 +67,12 @@ def _hostile_threads(settings) -> dict[str, int]:
     build.account("sales")
     threads = {}
     for name, html in HOSTILE_BODIES.items():
-        message = build.message("sales/inbox", build.thread(f"Hostile: {name}"),
-                                html=html, sender=("Atak", "atak@evil.test"))
+        message = build.message(
+            "sales/inbox",
+            build.thread(f"Hostile: {name}"),
+            html=html,
+            sender=("Atak", "atak@evil.test"),
+        )
         threads[name] = message.thread_id
     add_user(session, "a@firma.test", PASSWORD, role="admin")
     session.commit()
@@ -86,7 +93,8 @@ def test_hostile_messages_run_no_script_and_load_nothing_remote(settings):
             found = page.frames[1].evaluate(
                 "() => [...document.body.querySelectorAll("
                 "'script,iframe,object,embed,form,svg,math,meta,base,link,style,"
-                "template,input,video,audio')].map(e => e.tagName)")
+                "template,input,video,audio')].map(e => e.tagName)"
+            )
             if found:
                 survivors[name] = found
         page.wait_for_timeout(300)  # let late loads (fonts, refresh) show up
@@ -101,8 +109,11 @@ def test_remote_images_load_only_after_the_user_asks(settings):
     build = MailBuilder(session, settings)
     build.account("sales")
     message = build.message(
-        "sales/inbox", build.thread("Newsletter"), sender=("Sklep", "sklep@shop.test"),
-        html='<p>Promocja</p><img src="https://images.shop.test/banner.png">')
+        "sales/inbox",
+        build.thread("Newsletter"),
+        sender=("Sklep", "sklep@shop.test"),
+        html='<p>Promocja</p><img src="https://images.shop.test/banner.png">',
+    )
     add_user(session, "a@firma.test", PASSWORD, role="admin")
     session.commit()
     thread_id = message.thread_id
@@ -114,6 +125,8 @@ def test_remote_images_load_only_after_the_user_asks(settings):
         page.wait_for_timeout(300)
         assert watch.remote_requests == []
         page.click("text=Pokaż obrazy z sieci")
-        page.frame_locator("iframe.mail-frame").locator("img").wait_for(state="attached")
+        page.frame_locator("iframe.mail-frame").locator("img").wait_for(
+            state="attached"
+        )
         page.wait_for_timeout(300)
         assert watch.remote_requests == ["https://images.shop.test/banner.png"]

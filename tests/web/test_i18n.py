@@ -19,17 +19,26 @@ def test_every_ui_string_has_a_polish_translation():
             if polish.ngettext(singular, plural, 5) == plural:
                 missing.append(singular)
         elif polish.gettext(message.id) == message.id and message.id not in {
-                "E-mail", "Folder"}:
+            "E-mail",
+            "Folder",
+        }:
             missing.append(message.id)
     assert missing == []
 
 
 def test_polish_plurals_have_three_forms():
     pl = formats("pl")
-    said = [str(pl.ngettext("%(count)s message", "%(count)s messages", n, count=n))
-            for n in (1, 2, 5, 22, 112)]
-    assert said == ["1 wiadomość", "2 wiadomości", "5 wiadomości", "22 wiadomości",
-                    "112 wiadomości"]
+    said = [
+        str(pl.ngettext("%(count)s message", "%(count)s messages", n, count=n))
+        for n in (1, 2, 5, 22, 112)
+    ]
+    assert said == [
+        "1 wiadomość",
+        "2 wiadomości",
+        "5 wiadomości",
+        "22 wiadomości",
+        "112 wiadomości",
+    ]
     assert str(formats("en").ngettext("%(num)s byte", "%(num)s bytes", 1)) == "1 byte"
 
 

@@ -54,10 +54,15 @@ def test_flag_set_meanwhile_on_the_server_survives_a_change_here(app, box, setti
 
 
 def test_move_to_archive_moves_it_on_the_server_and_records_the_new_copy(
-        app, box, settings):
+    app, box, settings
+):
     client = login(app, "admin@firma.test")
-    _post(client, f"/messages/{box.ids['first']}/move", to="archive",
-          location_id=box.ids["first_location"])
+    _post(
+        client,
+        f"/messages/{box.ids['first']}/move",
+        to="archive",
+        location_id=box.ids["first_location"],
+    )
     assert box.subjects("INBOX") == ["Reklamacja 7"]
     assert box.subjects("Archive") == ["Faktura 1/11"]
     old, new = sorted(_locations(settings, box.ids["first"]), key=lambda l: l.id)
@@ -67,21 +72,30 @@ def test_move_to_archive_moves_it_on_the_server_and_records_the_new_copy(
 
 def test_delete_moves_to_trash_on_the_server(app, box, settings):
     client = login(app, "admin@firma.test")
-    _post(client, f"/messages/{box.ids['second']}/move", to="trash",
-          location_id=box.ids["second_location"])
+    _post(
+        client,
+        f"/messages/{box.ids['second']}/move",
+        to="trash",
+        location_id=box.ids["second_location"],
+    )
     assert box.subjects("Trash") == ["Reklamacja 7"]
     assert box.subjects("INBOX") == ["Faktura 1/11"]
 
 
 def test_message_moved_meanwhile_on_the_server_is_reported_and_not_lost(
-        app, box, settings):
+    app, box, settings
+):
     uid = _locations(settings, box.ids["first"])[0].uid
     with box.server.client(box.user) as other_client:
         other_client.select_folder("INBOX")
         other_client.move([uid], "Sent")
     client = login(app, "admin@firma.test")
-    answer = _post(client, f"/messages/{box.ids['first']}/move", to="archive",
-                   location_id=box.ids["first_location"])
+    answer = _post(
+        client,
+        f"/messages/{box.ids['first']}/move",
+        to="archive",
+        location_id=box.ids["first_location"],
+    )
     assert answer.status_code == 400
     assert "moved or deleted on the server meanwhile" in answer.text
     assert box.subjects("Sent") == ["Faktura 1/11"] and box.subjects("Archive") == []

@@ -24,12 +24,20 @@ def _one_html_message(settings, html: str, **extra) -> dict:
     session = session_factory(settings.effective_database_url)()
     build = MailBuilder(session, settings)
     build.account("sales")
-    message = build.message("sales/inbox", build.thread("Newsletter"), html=html,
-                            sender=("Sklep", "sklep@shop.test"), **extra)
+    message = build.message(
+        "sales/inbox",
+        build.thread("Newsletter"),
+        html=html,
+        sender=("Sklep", "sklep@shop.test"),
+        **extra,
+    )
     add_user(session, "a@firma.test", PASSWORD, role="admin")
     session.commit()
-    ids = {"message": message.id, "thread": message.thread_id,
-           "attachments": [a.id for a in message.attachments]}
+    ids = {
+        "message": message.id,
+        "thread": message.thread_id,
+        "attachments": [a.id for a in message.attachments],
+    }
     session.close()
     return ids
 
@@ -68,9 +76,12 @@ def test_plain_text_is_escaped_and_its_links_made_clickable(app, settings):
     session = session_factory(settings.effective_database_url)()
     build = MailBuilder(session, settings)
     build.account("sales")
-    build.message("sales/inbox", build.thread("Tekst"),
-                  text="Zobacz https://firma.test/a?b=1&c=2 <b>nie pogrubiaj</b>\n"
-                       "W dniu 1.12.2026 Jan pisze:\n> stara treść")
+    build.message(
+        "sales/inbox",
+        build.thread("Tekst"),
+        text="Zobacz https://firma.test/a?b=1&c=2 <b>nie pogrubiaj</b>\n"
+        "W dniu 1.12.2026 Jan pisze:\n> stara treść",
+    )
     add_user(session, "a@firma.test", PASSWORD, role="admin")
     session.commit()
     session.close()
@@ -97,8 +108,9 @@ def test_attachment_downloads_under_its_utf8_name_with_safe_headers(app, mail):
 
 def test_svg_attachment_is_never_previewed_as_a_document(app, settings):
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-    ids = _one_html_message(settings, "<p>x</p>",
-                            attachments=[("obraz.svg", "image/svg+xml", svg)])
+    ids = _one_html_message(
+        settings, "<p>x</p>", attachments=[("obraz.svg", "image/svg+xml", svg)]
+    )
     client = login(app, "a@firma.test")
     answer = client.get(f"/attachments/{ids['attachments'][0]}?preview=1")
     assert answer.headers["content-type"] == "application/octet-stream"

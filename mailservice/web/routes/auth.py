@@ -33,10 +33,22 @@ def login_form(ctx: Ctx) -> Response:
 def _login_page(ctx: Ctx, error: str | None, status: int = 200) -> Response:
     token = secrets.token_urlsafe(24)
     next_url = ctx.request.query_params.get("next") or ctx.field("next") or "/"
-    response = ctx.render("login.html", status=status, login_csrf=token, error=error,
-                          next_url=next_url, email=ctx.field("email"))
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
-                        secure=_secure(ctx), path="/login")
+    response = ctx.render(
+        "login.html",
+        status=status,
+        login_csrf=token,
+        error=error,
+        next_url=next_url,
+        email=ctx.field("email"),
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(ctx),
+        path="/login",
+    )
     return response
 
 
@@ -48,8 +60,11 @@ def login_submit(ctx: Ctx) -> Response:
     try:
         check_throttle(ctx.db, email, ip)
     except LoginThrottledError:
-        return _login_page(ctx, ctx.fmt.gettext(
-            "Too many failed attempts. Try again in 15 minutes."), 429)
+        return _login_page(
+            ctx,
+            ctx.fmt.gettext("Too many failed attempts. Try again in 15 minutes."),
+            429,
+        )
 
     user = check_login(ctx.db, email, password)
     record_attempt(ctx.db, email, ip, user is not None)
@@ -57,11 +72,18 @@ def login_submit(ctx: Ctx) -> Response:
         log.info("login failed ip=%s", ip)
         return _login_page(ctx, ctx.fmt.gettext("Wrong e-mail or password."), 401)
 
-    token, _ = start_session(ctx.db, user, ip=ip,
-                             user_agent=ctx.request.headers.get("user-agent"))
+    token, _ = start_session(
+        ctx.db, user, ip=ip, user_agent=ctx.request.headers.get("user-agent")
+    )
     response = ctx.back("/")
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=_secure(ctx), max_age=14 * 24 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(ctx),
+        max_age=14 * 24 * 3600,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -32,8 +32,12 @@ def folder_page(ctx: Ctx) -> Response:
     cursor = Cursor.decode(ctx.request.query_params.get("after"))
     threads = folder_threads(ctx.db, folder.id, cursor)
     return ctx.render(
-        "folder.html", accounts=mailbox_tree(ctx.db, ctx.access), folder=folder,
-        current_folder=folder.id, page=threads, first_page=cursor is None,
+        "folder.html",
+        accounts=mailbox_tree(ctx.db, ctx.access),
+        folder=folder,
+        current_folder=folder.id,
+        page=threads,
+        first_page=cursor is None,
     )
 
 
@@ -43,10 +47,14 @@ def thread_page(ctx: Ctx) -> Response:
     view = load_thread(ctx.db, ctx.access, ctx.request.path_params["thread_id"])
     accounts = mailbox_tree(ctx.db, ctx.access)
     return ctx.render(
-        "thread.html", accounts=accounts, view=view,
-        current_folder=ctx.int_param("folder"), colleagues=colleagues(ctx.db),
+        "thread.html",
+        accounts=accounts,
+        view=view,
+        current_folder=ctx.int_param("folder"),
+        colleagues=colleagues(ctx.db),
         folders_by_account={a.id: a.folders for a in accounts},
-        request_remote=ctx.int_param("remote"), text_body=_text_body,
+        request_remote=ctx.int_param("remote"),
+        text_body=_text_body,
         previewable=PREVIEW_TYPES,
     )
 

@@ -16,11 +16,18 @@ from mailservice.web.headers import download_headers, mail_frame_headers
 from mailservice.web.safe_html import sanitize_mail_html, text_to_html
 from mailservice.web.views import Ctx, page
 
-PREVIEW_TYPES = {"image/png": "image", "image/jpeg": "image", "image/gif": "image",
-                 "image/webp": "image", "application/pdf": "pdf"}
+PREVIEW_TYPES = {
+    "image/png": "image",
+    "image/jpeg": "image",
+    "image/gif": "image",
+    "image/webp": "image",
+    "application/pdf": "pdf",
+}
 FLAG_CHANGES = {
-    "read": ({SEEN}, set()), "unread": (set(), {SEEN}),
-    "flag": ({FLAGGED}, set()), "unflag": (set(), {FLAGGED}),
+    "read": ({SEEN}, set()),
+    "unread": (set(), {SEEN}),
+    "flag": ({FLAGGED}, set()),
+    "unflag": (set(), {FLAGGED}),
 }
 
 
@@ -28,11 +35,15 @@ FLAG_CHANGES = {
 def body(ctx: Ctx) -> Response:
     """The message body as a document for the sandboxed frame of the thread view."""
     message = ctx.access.require_message(ctx.db, ctx.request.path_params["message_id"])
-    allow_remote = ctx.request.query_params.get("remote") == "1" or \
-        remote_content_allowed(ctx.db, ctx.user.id, message.from_address)
+    allow_remote = ctx.request.query_params.get(
+        "remote"
+    ) == "1" or remote_content_allowed(ctx.db, ctx.user.id, message.from_address)
     if message.body_html:
-        attachments = list(ctx.db.scalars(
-            select(Attachment).where(Attachment.message_id == message.id)))
+        attachments = list(
+            ctx.db.scalars(
+                select(Attachment).where(Attachment.message_id == message.id)
+            )
+        )
         images = inline_images(ctx.settings, message, attachments)
         safe = sanitize_mail_html(message.body_html, images, allow_remote)
         content, blocked = safe.html, safe.remote_blocked
@@ -50,10 +61,12 @@ def raw(ctx: Ctx) -> Response:
     message = ctx.access.require_message(ctx.db, ctx.request.path_params["message_id"])
     headers = download_headers(f"message-{message.id}.eml", "text")
     headers["Content-Disposition"] = headers["Content-Disposition"].replace(
-        "attachment", "inline", 1)
+        "attachment", "inline", 1
+    )
     headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return Response(raw_message(ctx.settings, message), media_type="text/plain",
-                    headers=headers)
+    return Response(
+        raw_message(ctx.settings, message), media_type="text/plain", headers=headers
+    )
 
 
 @page()
@@ -64,8 +77,11 @@ def attachment(ctx: Ctx) -> Response:
         raise NotFoundError("no such attachment")
     message = ctx.access.require_message(ctx.db, part.message_id)
     content_type = part.content_type.lower()
-    preview = PREVIEW_TYPES.get(content_type) \
-        if ctx.request.query_params.get("preview") == "1" else None
+    preview = (
+        PREVIEW_TYPES.get(content_type)
+        if ctx.request.query_params.get("preview") == "1"
+        else None
+    )
     data = part_bytes(raw_message(ctx.settings, message), part.part_path)
     name = part.filename or f"attachment-{part.id}"
     media = content_type if preview else "application/octet-stream"
@@ -104,13 +120,17 @@ def remote_always(ctx: Ctx) -> Response:
 
 def _locations(ctx: Ctx) -> list[MessageLocation]:
     message = ctx.access.require_message(ctx.db, ctx.request.path_params["message_id"])
-    return list(ctx.db.scalars(
-        select(MessageLocation)
-        .join(Folder, Folder.id == MessageLocation.folder_id)
-        .where(MessageLocation.message_id == message.id,
-               MessageLocation.deleted_at.is_(None),
-               Folder.account_id.in_(ctx.access.account_ids))
-    ))
+    return list(
+        ctx.db.scalars(
+            select(MessageLocation)
+            .join(Folder, Folder.id == MessageLocation.folder_id)
+            .where(
+                MessageLocation.message_id == message.id,
+                MessageLocation.deleted_at.is_(None),
+                Folder.account_id.in_(ctx.access.account_ids),
+            )
+        )
+    )
 
 
 def _location(ctx: Ctx) -> MessageLocation:

@@ -19,10 +19,16 @@ TO_ASSIGN_SHOWN = 500
 def contact(ctx: Ctx) -> Response:
     """A contact's data and people, and its history of mail the user may read."""
     cursor = Cursor.decode(ctx.request.query_params.get("after"))
-    found = contact_page(ctx.db, ctx.access, ctx.request.path_params["contact_id"],
-                         cursor)
-    return ctx.render("contact.html", accounts=mailbox_tree(ctx.db, ctx.access),
-                      current_folder=None, found=found, first_page=cursor is None)
+    found = contact_page(
+        ctx.db, ctx.access, ctx.request.path_params["contact_id"], cursor
+    )
+    return ctx.render(
+        "contact.html",
+        accounts=mailbox_tree(ctx.db, ctx.access),
+        current_folder=None,
+        found=found,
+        first_page=cursor is None,
+    )
 
 
 @page()
@@ -36,7 +42,10 @@ def to_assign_submit(ctx: Ctx) -> Response:
     """Assign the ticked addresses in one go."""
     addresses = [a for a in ctx.form.getlist("address") if isinstance(a, str)]
     outcome = assign_in_bulk(
-        ctx.db, ctx.settings, ctx.access, addresses,
+        ctx.db,
+        ctx.settings,
+        ctx.access,
+        addresses,
         contact_id=ctx.int_param("contact_id"),
         create=ctx.field("action") == "create",
         ignore=ctx.field("action") == "ignore",
@@ -48,7 +57,11 @@ def _to_assign_page(ctx: Ctx, outcome) -> Response:
     senders = visible_unassigned(ctx.db, ctx.access)
     contacts = ctx.db.execute(select(Contact.id, Contact.name).order_by(Contact.name))
     return ctx.render(
-        "to_assign.html", accounts=mailbox_tree(ctx.db, ctx.access),
-        current_folder=None, senders=senders[:TO_ASSIGN_SHOWN], total=len(senders),
-        contacts=list(contacts), outcome=outcome,
+        "to_assign.html",
+        accounts=mailbox_tree(ctx.db, ctx.access),
+        current_folder=None,
+        senders=senders[:TO_ASSIGN_SHOWN],
+        total=len(senders),
+        contacts=list(contacts),
+        outcome=outcome,
     )

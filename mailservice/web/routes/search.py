@@ -31,11 +31,18 @@ def search(ctx: Ctx) -> Response:
     if query.folder_id:
         ctx.access.require_folder(ctx.db, query.folder_id)
     result = search_messages(ctx.db, ctx.access, query)
-    contact_name = ctx.db.scalar(select(Contact.name).where(
-        Contact.id == query.contact_id)) if query.contact_id else None
+    contact_name = (
+        ctx.db.scalar(select(Contact.name).where(Contact.id == query.contact_id))
+        if query.contact_id
+        else None
+    )
     return ctx.render(
-        "search.html", accounts=mailbox_tree(ctx.db, ctx.access), current_folder=None,
-        query=query, result=result, contact_name=contact_name,
+        "search.html",
+        accounts=mailbox_tree(ctx.db, ctx.access),
+        current_folder=None,
+        query=query,
+        result=result,
+        contact_name=contact_name,
         params=dict(params),
     )
 
