@@ -3,6 +3,8 @@ and what the database holds afterwards."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -92,3 +94,15 @@ def assert_no_duplicates(session) -> None:
         )
     ).all())
     assert [place for place, n in places.items() if n > 1] == []
+
+
+def wait_for_messages(session, count: int, what: str, seconds: float = 15.0) -> None:
+    """Wait until another process or thread has committed `count` messages."""
+    deadline = time.monotonic() + seconds
+    pause = threading.Event()
+    while True:
+        session.rollback()  # end the snapshot, see the latest commits
+        if message_count(session) == count:
+            return
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        pause.wait(0.1)

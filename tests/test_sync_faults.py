@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from tests.sync_support import (
     mail,
     message_count,
     sync_settings,
+    wait_for_messages,
 )
 
 pytestmark = pytest.mark.imap
@@ -249,23 +248,10 @@ def test_serve_syncs_new_inbox_mail_within_seconds_and_stops_on_sigterm(
     serve = subprocess.Popen([str(MAILSERVICE), "serve"], env=_env(current),
                              cwd=settings.data_dir.parent, stderr=subprocess.PIPE)
     try:
-        _wait_for(lambda: _count(session) == 1, "the first sync")
+        wait_for_messages(session, 1, "the first sync")
         dovecot.append(user, "INBOX", mail(2))
-        _wait_for(lambda: _count(session) == 2, "IDLE to bring the new message")
+        wait_for_messages(session, 2, "IDLE to bring the new message")
     finally:
         serve.send_signal(signal.SIGTERM)
         _, stderr = serve.communicate(timeout=30)
     assert serve.returncode == 0, stderr.decode()[-2000:]
-
-
-def _count(session) -> int:
-    session.rollback()
-    return message_count(session)
-
-
-def _wait_for(condition, what: str, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    pause = threading.Event()
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        pause.wait(0.1)

@@ -82,7 +82,11 @@ def _parsed(data: list) -> dict[int, dict]:
 
 def fetch_bodies(client: IMAPClient, uids: str) -> dict[int, bytes]:
     """The raw bytes of each message (BODY.PEEK[], so none is marked \\Seen)."""
-    data = uid_fetch(client, uids, "BODY.PEEK[]")
+    return read_bodies(uid_fetch(client, uids, "BODY.PEEK[]"))
+
+
+def read_bodies(data: list) -> dict[int, bytes]:
+    """{uid: raw} from the data of a UID FETCH of BODY[]."""
     bodies: dict[int, bytes] = {}
     for entry in data:
         if not isinstance(entry, tuple):
@@ -98,7 +102,11 @@ def fetch_bodies(client: IMAPClient, uids: str) -> dict[int, bytes]:
 def fetch_meta(client: IMAPClient, uids: str, modseq: bool) -> dict[int, dict]:
     """Size, INTERNALDATE, flags (and MODSEQ) of messages, keyed like imapclient's."""
     items = "RFC822.SIZE INTERNALDATE FLAGS" + (" MODSEQ" if modseq else "")
-    data = uid_fetch(client, uids, items)
+    return read_meta(uid_fetch(client, uids, items))
+
+
+def read_meta(data: list) -> dict[int, dict]:
+    """{uid: {item: value}} from the data of a UID FETCH of sizes, dates and flags."""
     meta: dict[int, dict] = {}
     for line in data:
         parsed = _meta_line(line) if isinstance(line, bytes) else None
