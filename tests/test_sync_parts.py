@@ -8,7 +8,14 @@ from imapclient.response_parser import parse_fetch_response
 
 from mailservice.sync.folders import RemoteFolder, assign_roles, decode_folder_name
 from mailservice.sync.identity import date_header, identity_key
-from mailservice.sync.wire import parse_uid_set, read_bodies, read_meta, uid_set
+from mailservice.sync.fetch import read_flags
+from mailservice.sync.wire import (
+    parse_uid_set,
+    read_bodies,
+    read_items,
+    read_meta,
+    uid_set,
+)
 
 
 def test_uid_set_compresses_runs_and_parses_back():
@@ -85,3 +92,14 @@ def test_identity_key_ignores_brackets_and_case_of_id_and_sender():
     other_day = identity_key("order-1@klient.pl", "Tue, 6 Feb 2024", "jan@klient.pl")
 
     assert one == same != other_day and len(one) == 64
+
+
+def test_unsolicited_updates_without_a_uid_are_never_taken_for_a_message():
+    unsolicited = b"3 (FLAGS (\\Deleted))"
+    answer = b"1 (UID 3 FLAGS (\\Seen) MODSEQ (12))"
+    with_literal = [unsolicited, (b"1 (UID 3 FLAGS (\\Seen) BODY[HEADER] {2}", b"\r\n"),
+                    b")"]
+
+    assert read_flags([unsolicited, answer]) == {3: ("\\Seen", 12)}
+    assert read_items(with_literal)[3][b"FLAGS"] == (b"\\Seen",)
+    assert set(read_items(with_literal)) == {3}

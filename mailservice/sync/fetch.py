@@ -29,6 +29,8 @@ from mailservice.sync.wire import (
     fetch_items,
     fetch_meta,
     parse_uid_set,
+    read_items,
+    uid_fetch,
     uid_set,
 )
 
@@ -62,32 +64,40 @@ def normalize_flags(flags: Iterable[bytes | str]) -> str:
     return " ".join(sorted(t for t in texts if t.lower() not in IGNORED_FLAGS))
 
 
-def flag_changes(
-    client: IMAPClient, last_uid: int, modseq: int | None, qresync: bool
-) -> tuple[dict[int, tuple[str, int | None]], set[int] | None]:
-    """Flags changed since `modseq` (all flags when None), and the UIDs vanished.
+FlagChanges = dict[int, tuple[str, int | None]]
 
-    Vanished UIDs are known from QRESYNC's VANISHED (EARLIER) (RFC 7162 3.2.6),
-    or from which messages answered a full FLAGS fetch; otherwise None.
+
+def changed_flags(
+    client: IMAPClient, last_uid: int, modseq: int, qresync: bool
+) -> tuple[FlagChanges, set[int] | None]:
+    """Flags changed since `modseq` (RFC 7162 CHANGEDSINCE), and the UIDs vanished.
+
+    Vanished UIDs come from QRESYNC's VANISHED (EARLIER) (RFC 7162 3.2.6); with
+    CONDSTORE alone the server does not say, and the second value is None.
     """
-    known = f"1:{last_uid}"
-    if modseq is None:
-        answered = fetch_items(client, known, "FLAGS")
-        flags = {uid: (normalize_flags(d.get(b"FLAGS", ())), None)
-                 for uid, d in answered.items()}
-        return flags, set(range(1, last_uid + 1)) - set(answered)
-
     modifiers = f"CHANGEDSINCE {modseq}" + (" VANISHED" if qresync else "")
     client._imap.untagged_responses.pop("VANISHED", None)
-    answered = fetch_items(client, known, "FLAGS", modifiers)
-    flags = {uid: (normalize_flags(d.get(b"FLAGS", ())), _modseq(d))
-             for uid, d in answered.items()}
+    answered = read_flags(uid_fetch(client, f"1:{last_uid}", "FLAGS", modifiers))
     if not qresync:
-        return flags, None
+        return answered, None
     vanished: set[int] = set()
     for line in client._imap.untagged_responses.pop("VANISHED", []):
         vanished |= parse_uid_set(line.split()[-1].decode())
-    return flags, vanished
+    return answered, vanished
+
+
+def all_flags(client: IMAPClient, uids: str) -> FlagChanges:
+    """The flags of every message in a UID range, for servers without CONDSTORE."""
+    return read_flags(uid_fetch(client, uids, "FLAGS"))
+
+
+def read_flags(data: list) -> FlagChanges:
+    """{uid: (flags as stored, MODSEQ)} from FETCH data holding FLAGS."""
+    found = {}
+    for uid, items in read_items(data).items():
+        if b"FLAGS" in items:
+            found[uid] = (normalize_flags(items[b"FLAGS"]), _modseq(items))
+    return found
 
 
 def _modseq(data: dict) -> int | None:

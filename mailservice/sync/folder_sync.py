@@ -23,7 +23,12 @@ from mailservice.config import Settings
 from mailservice.db.base import utcnow
 from mailservice.messages.models import MessageLocation
 from mailservice.store.raw import RawStore
-from mailservice.sync.fetch import fetch_new_messages, flag_changes
+from mailservice.sync.fetch import (
+    FlagChanges,
+    all_flags,
+    changed_flags,
+    fetch_new_messages,
+)
 from mailservice.sync.folders import RemoteFolder
 from mailservice.sync.ingest import ingest_batch
 from mailservice.sync.wire import search_uids
@@ -31,6 +36,8 @@ from mailservice.sync.wire import search_uids
 log = logging.getLogger(__name__)
 
 _IN_CHUNK = 500
+# UIDs whose flags are compared at once on a server without CONDSTORE.
+FLAG_WINDOW = 5000
 BatchHook = Callable[[str, int], None]
 
 
@@ -102,31 +109,63 @@ def _unchanged(folder: Folder, remote: RemoteFolder, condstore: bool) -> bool:
 def _refresh_known(ctx: SyncContext, folder: Folder, counts: FolderCounts) -> None:
     if not folder.last_uid:
         return
-    modseq = folder.highest_modseq if ctx.condstore else None
-    changes, vanished = flag_changes(
-        ctx.client, folder.last_uid, modseq, ctx.qresync and modseq is not None
-    )
-    counts.flags_changed += _apply_flags(ctx.session, folder, changes)
-    if vanished:
-        counts.deleted += mark_vanished(ctx.session, folder, vanished)
+    if ctx.condstore and folder.highest_modseq is not None:
+        changes, vanished = changed_flags(
+            ctx.client, folder.last_uid, folder.highest_modseq, ctx.qresync
+        )
+        known = _known_flags(ctx.session, folder, sorted(changes))
+        counts.flags_changed += _apply_flags(ctx.session, folder, changes, known)
+        if vanished:
+            counts.deleted += mark_vanished(ctx.session, folder, vanished)
+    else:
+        _recheck_every_message(ctx, folder, counts)
     ctx.session.commit()
 
 
-def _apply_flags(
-    session: Session, folder: Folder, changes: dict[int, tuple[str, int | None]]
-) -> int:
-    updates = []
-    for uids in _chunks(sorted(changes)):
+def _recheck_every_message(
+    ctx: SyncContext, folder: Folder, counts: FolderCounts
+) -> None:
+    # Without CONDSTORE no STATUS item tells what changed: compare every
+    # message's flags, and see which ones no longer answer. A window of UIDs at
+    # a time keeps memory flat in a large folder.
+    for low in range(1, folder.last_uid + 1, FLAG_WINDOW):
+        high = min(low + FLAG_WINDOW - 1, folder.last_uid)
+        on_server = all_flags(ctx.client, f"{low}:{high}")
+        known = _known_flags(ctx.session, folder, (low, high))
+        counts.flags_changed += _apply_flags(ctx.session, folder, on_server, known)
+        gone = set(known) - set(on_server)
+        counts.deleted += mark_vanished(ctx.session, folder, gone)
+
+
+def _known_flags(
+    session: Session, folder: Folder, uids: list[int] | tuple[int, int]
+) -> dict[int, tuple[int, str]]:
+    """{uid: (location id, flags)} of live locations, by UID list or (low, high)."""
+    if isinstance(uids, tuple):
+        conditions = [MessageLocation.uid.between(*uids)]
+    else:
+        conditions = [MessageLocation.uid.in_(chunk) for chunk in _chunks(uids)]
+    known = {}
+    for condition in conditions:
         rows = session.execute(
-            select(MessageLocation.id, MessageLocation.uid, MessageLocation.flags)
-            .where(_live_in(folder), MessageLocation.uid.in_(uids))
+            select(MessageLocation.uid, MessageLocation.id, MessageLocation.flags)
+            .where(_live_in(folder), condition)
         )
-        for location_id, uid, flags in rows:
-            new_flags, modseq = changes[uid]
-            if new_flags != flags:
-                updates.append(
-                    {"id": location_id, "flags": new_flags, "modseq": modseq}
-                )
+        known.update((uid, (location_id, flags)) for uid, location_id, flags in rows)
+    return known
+
+
+def _apply_flags(
+    session: Session,
+    folder: Folder,
+    changes: FlagChanges,
+    known: dict[int, tuple[int, str]],
+) -> int:
+    updates = [
+        {"id": known[uid][0], "flags": flags, "modseq": modseq}
+        for uid, (flags, modseq) in changes.items()
+        if uid in known and known[uid][1] != flags
+    ]
     if updates:
         session.execute(update(MessageLocation), updates)
         log.info("flags changed folder=%r count=%s", folder.name, len(updates))

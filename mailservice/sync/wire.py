@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 from typing import Iterable
 
 from imapclient import IMAPClient
@@ -77,7 +78,10 @@ def fetch_items(
 
 
 def _parsed(data: list) -> dict[int, dict]:
-    return dict(parse_fetch_response(data, normalise_times=False, uid_is_key=True))
+    # Keyed by sequence number first: an unsolicited update without a UID must
+    # not be taken for the message whose UID equals its sequence number.
+    parsed = parse_fetch_response(data, normalise_times=False, uid_is_key=False)
+    return {items[b"UID"]: items for items in parsed.values() if b"UID" in items}
 
 
 def fetch_bodies(client: IMAPClient, uids: str) -> dict[int, bytes]:
@@ -107,31 +111,57 @@ def fetch_meta(client: IMAPClient, uids: str, modseq: bool) -> dict[int, dict]:
 
 def read_meta(data: list) -> dict[int, dict]:
     """{uid: {item: value}} from the data of a UID FETCH of sizes, dates and flags."""
-    meta: dict[int, dict] = {}
+    return {uid: items for uid, items in read_items(data).items()
+            if b"RFC822.SIZE" in items}
+
+
+def read_items(data: list) -> dict[int, dict]:
+    """{uid: {item: value}} from FETCH data without literals, read fast.
+
+    Reads UID, RFC822.SIZE, INTERNALDATE, FLAGS and MODSEQ; a response with a
+    literal or with anything the fast reading cannot vouch for sends the whole
+    answer through imapclient's parser. Unsolicited updates without a UID are
+    left out, as imapclient's fetch() leaves them out.
+    """
+    found: dict[int, dict] = {}
     for line in data:
-        parsed = _meta_line(line) if isinstance(line, bytes) else None
-        if parsed is None:
+        if not isinstance(line, bytes):
             return _parsed(data)
-        if parsed:
-            meta[parsed.pop(b"UID")] = parsed
-    return meta
+        uid = _UID.search(line)
+        if uid is None:
+            continue
+        items = _line_items(line)
+        if items is None:
+            return _parsed(data)
+        found[int(uid.group(1))] = items
+    return found
 
 
-def _meta_line(line: bytes) -> dict | None:
-    uid, size, date = _UID.search(line), _SIZE.search(line), _DATE.search(line)
-    if uid is None or size is None:
-        # An unsolicited flag update ({}) or a shape we do not know (None).
-        return {} if b"RFC822.SIZE" not in line else None
-    flags = _FLAGS.search(line)
-    modseq = _MODSEQ.search(line)
-    return {
-        b"UID": int(uid.group(1)),
-        b"RFC822.SIZE": int(size.group(1)),
-        b"INTERNALDATE": parse_to_datetime(date.group(1), normalise=False)
-        if date else None,
-        b"FLAGS": tuple(flags.group(1).split()) if flags else (),
-        b"MODSEQ": (int(modseq.group(1)),) if modseq else None,
-    }
+def _line_items(line: bytes) -> dict | None:
+    items: dict = {}
+    for name, pattern, convert in _LINE_ITEMS:
+        if name in line:
+            match = pattern.search(line)
+            if match is None:
+                return None
+            items[name] = convert(match.group(1))
+    return items
+
+
+_LINE_ITEMS = (
+    (b"RFC822.SIZE", _SIZE, int),
+    (b"INTERNALDATE", _DATE, lambda text: _internal_date(text)),
+    (b"FLAGS", _FLAGS, lambda text: tuple(text.split())),
+    (b"MODSEQ", _MODSEQ, lambda text: (int(text),)),
+)
+
+
+def _internal_date(text: bytes) -> datetime | None:
+    try:
+        return parse_to_datetime(text, normalise=False)
+    except ValueError:
+        log.warning("unreadable INTERNALDATE %r", text[:40])
+        return None
 
 
 def search_uids(client: IMAPClient, uids: str) -> list[int]:
