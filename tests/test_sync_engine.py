@@ -13,6 +13,7 @@ from mailservice.accounts.models import Folder
 from mailservice.messages.models import Message, MessageLocation
 from mailservice.store.raw import RawStore
 from mailservice.sync.engine import sync_account
+from mailservice.sync.folders import list_remote_folders
 from tests.servers.dovecot import dovecot, dovecot_plain  # noqa: F401  (fixtures)
 from tests.sync_support import (
     add_imap_account,
@@ -252,3 +253,17 @@ def test_plain_server_advertises_no_condstore(dovecot_plain):
         capabilities = set(client.capabilities())
     assert not capabilities & {b"CONDSTORE", b"QRESYNC", b"ESEARCH"}
     assert b"IDLE" in capabilities
+
+
+def test_special_use_flag_from_the_server_wins_over_a_polish_name(dovecot):
+    user = dovecot.add_user()
+    for name in ("Sent", "Wysłane", "Spam"):
+        dovecot.create_folder(user, name)
+
+    with dovecot.client(user) as client:
+        client.folder_encode = False  # as connect() sets it: wire names
+        folders = list_remote_folders(client, condstore=True)
+
+    roles = {folder.name: folder.role for folder in folders}
+    assert roles == {"INBOX": "inbox", "Sent": "sent", "Wysłane": None, "Spam": "junk"}
+    assert all(folder.uidvalidity and folder.uidnext == 1 for folder in folders)
