@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Integer, and_, cast, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from mailservice.contacts.models import Contact, MessageContact
-from mailservice.inbox.flags import unseen
+from mailservice.inbox.flags import SEEN
 from mailservice.inbox.models import ThreadState
 from mailservice.messages.models import Message, MessageLocation
 from mailservice.users.models import User
@@ -49,19 +49,17 @@ def fill_rows(
         return rows
     by_id = {row.thread_id: row for row in rows}
     ids = list(by_id)
-    if folder_id is not None:
-        scope = and_(
-            MessageLocation.folder_id == folder_id, MessageLocation.deleted_at.is_(None)
-        )
-    else:
-        scope = and_(
-            MessageLocation.deleted_at.is_(None),
-            visible if visible is not None else true(),
+
+    def scope(location):
+        # The copies a row speaks for: this folder's, or any live visible one.
+        if folder_id is not None:
+            return and_(location.folder_id == folder_id, location.deleted_at.is_(None))
+        return and_(
+            location.deleted_at.is_(None), visible if visible is not None else true()
         )
 
-    _fill_latest(session, by_id, ids, scope)
-    _fill_counts(session, by_id, ids, visible)
-    _fill_unread(session, by_id, ids, scope)
+    _fill_latest(session, by_id, ids, scope(MessageLocation))
+    _fill_counts(session, by_id, ids, scope, visible)
     _fill_contacts(session, by_id, ids)
     _fill_states(session, by_id, ids)
     return rows
@@ -94,32 +92,34 @@ def _fill_latest(session: Session, by_id, ids, scope) -> None:
         target.sender_address = row.from_address
 
 
-def _fill_counts(session: Session, by_id, ids, visible) -> None:
+def _fill_counts(session: Session, by_id, ids, scope, visible) -> None:
+    # One pass: messages (visible ones), attachment mark, and unread copies in
+    # scope, joined only where unread so each message counts once.
+    unread = aliased(MessageLocation)
     statement = (
         select(
             Message.thread_id,
-            func.count(Message.id),
+            func.count(func.distinct(Message.id)),
             func.max(cast(Message.has_attachments, Integer)),
+            func.count(func.distinct(unread.message_id)),
+        )
+        .outerjoin(
+            unread,
+            and_(
+                unread.message_id == Message.id,
+                scope(unread),
+                ~unread.flags.contains(SEEN, autoescape=True),
+            ),
         )
         .where(Message.thread_id.in_(ids))
         .group_by(Message.thread_id)
     )
     if visible is not None:
         statement = statement.where(visible)
-    for thread_id, count, attachments in session.execute(statement):
-        by_id[thread_id].message_count = count
-        by_id[thread_id].has_attachments = bool(attachments)
-
-
-def _fill_unread(session: Session, by_id, ids, scope) -> None:
-    statement = (
-        select(Message.thread_id, func.count(func.distinct(Message.id)))
-        .join(MessageLocation, MessageLocation.message_id == Message.id)
-        .where(Message.thread_id.in_(ids), scope, unseen())
-        .group_by(Message.thread_id)
-    )
-    for thread_id, count in session.execute(statement):
-        by_id[thread_id].unread = count
+    for thread_id, count, attachments, unread_count in session.execute(statement):
+        row = by_id[thread_id]
+        row.message_count, row.unread = count, unread_count
+        row.has_attachments = bool(attachments)
 
 
 def _fill_contacts(session: Session, by_id, ids) -> None:

@@ -8,6 +8,7 @@ copy here; on a small folder, collect its threads first and sort only those.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -22,6 +23,8 @@ PAGE_SIZE = 50
 # The walk reads about PAGE_SIZE / share threads; below this share of all mail
 # (1 in 50) collecting the folder's own threads first is cheaper.
 WALK_MIN_SHARE = 0.02
+PLAN_SECONDS = 60
+_PLANS: dict[tuple[str, int], tuple[bool, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def folder_threads(
     live = select(MessageLocation.id).where(
         MessageLocation.folder_id == folder_id, MessageLocation.deleted_at.is_(None)
     )
-    if walk_pays(session, live):
+    if _walk_pays_for_folder(session, folder_id, live):
         here = exists().where(
             Message.thread_id == Thread.id,
             MessageLocation.message_id == Message.id,
@@ -106,6 +109,17 @@ def thread_page(
     more = len(found) > size and rows[-1].last_at is not None
     next_cursor = Cursor(rows[-1].last_at, rows[-1].thread_id) if more else None
     return ThreadPage(rows, next_cursor)
+
+
+def _walk_pays_for_folder(session: Session, folder_id: int, live) -> bool:
+    # A folder's share of all mail changes slowly: the plan is chosen once a
+    # minute per folder and process (a stale choice costs time, never rows).
+    key = (str(session.get_bind().url), folder_id)
+    decided = _PLANS.get(key)
+    if decided is None or time.monotonic() - decided[1] > PLAN_SECONDS:
+        decided = (walk_pays(session, live), time.monotonic())
+        _PLANS[key] = decided
+    return decided[0]
 
 
 def walk_pays(session: Session, rows) -> bool:

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from mailservice.db.base import utcnow
 from mailservice.users.models import User, UserSession
@@ -53,7 +53,9 @@ def find_session(
     if not token or len(token) > 100:
         return None
     row = session.scalar(
-        select(UserSession).where(UserSession.token_hash == _hash(token))
+        select(UserSession)
+        .where(UserSession.token_hash == _hash(token))
+        .options(joinedload(UserSession.user))
     )
     now = now or utcnow()
     if row is None or row.expires_at <= now or not row.user.is_active:

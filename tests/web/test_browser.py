@@ -18,7 +18,11 @@ def test_log_in_open_folder_and_thread_search_and_assign_a_sender(settings, mail
         log_in(page, "ola@firma.test", PASSWORD)
         page.click("aside >> text=Odebrane")
         assert page.locator(".thread").count() == 2
-        page.click("text=Zamówienie 17/2026")
+        page.keyboard.press("j")
+        page.keyboard.press("j")  # the second thread, the order (the offer is newer)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/threads/*")
+        assert page.locator("h1").inner_text() == "Zamówienie 17/2026"
         assert page.locator("section.message").count() == 2
         assert page.locator("text=Faktura w załączniku").is_visible()
 
