@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from mailservice.accounts.models import Folder
@@ -58,10 +58,8 @@ def ingest_batch(
     new_ids = _insert_messages(session, messages, keys, ids)
 
     _insert_locations(session, folder, messages, keys, ids)
+    # The resume point moves in the same transaction as the rows it covers.
     folder.last_uid = max(folder.last_uid or 0, *(m.uid for m in messages))
-    session.execute(
-        update(Folder).where(Folder.id == folder.id).values(last_uid=folder.last_uid)
-    )
     link_messages(session, settings, new_ids)
     thread_messages(session, settings, new_ids)
     log.debug("batch ingested folder_id=%s uids=%s..%s new=%s", folder.id,
