@@ -92,7 +92,7 @@ def test_connection_dropped_mid_fetch_keeps_batches_and_next_run_resumes(
     def drop_after_two_batches(_folder: str, _count: int, seen=[]) -> None:
         seen.append(1)
         if len(seen) == 2:
-            assert dovecot.kill_sessions(user) == 1
+            assert dovecot.kill_sessions(user) >= 1
     dropped = sync_account(current, "biuro", on_batch=drop_after_two_batches)
 
     assert not dropped.ok and "'biuro'" in dropped.error and "dropped" in dropped.error
