@@ -352,3 +352,33 @@ def dovecot_tls() -> Iterator[DovecotServer]:
     """Dovecot with STARTTLS on `port` and implicit TLS on `ssl_port`."""
     with DovecotServer(tls=True) as server:
         yield server
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.servers.dovecot [--plain] [--tls]`: serve until interrupted.
+
+    Prints one JSON line (host, port, ssl_port, user, password, root) for a
+    benchmark or a person to connect with, then waits for SIGINT or SIGTERM.
+    """
+    import argparse
+    import json
+    import threading
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--plain", action="store_true", help="no CONDSTORE/QRESYNC")
+    parser.add_argument("--tls", action="store_true", help="STARTTLS and imaps too")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with DovecotServer(condstore=not args.plain, tls=args.tls) as server:
+        user = server.add_user()
+        print(json.dumps({
+            "host": HOST, "port": server.port, "ssl_port": server.ssl_port,
+            "user": user.name, "password": user.password, "root": str(server.root),
+        }), flush=True)
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()
