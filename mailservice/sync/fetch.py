@@ -177,11 +177,11 @@ def make_durable(store: RawStore, hashes: list[str]) -> None:
         return  # each put() synced its file already
     if _syncfs(store.root):
         return
-    for folder in {store.path(sha256).parent for sha256 in hashes}:
-        for sha256 in hashes:
-            if store.path(sha256).parent == folder:
-                _fsync_path(store.path(sha256))
-        _fsync_path(folder)  # the rename that put the file in place
+    paths = [store.path(sha256) for sha256 in hashes]
+    for path in paths:
+        _fsync_path(path)
+    for folder in {path.parent for path in paths}:
+        _fsync_path(folder)  # the renames that put the files in place
 
 
 def _syncfs(path: Path) -> bool:
