@@ -9,8 +9,10 @@ if [[ "$want_system_packages" == "--test" ]]; then
     missing=()
     command -v dovecot >/dev/null || missing+=(dovecot-imapd)
     command -v mbsync >/dev/null || missing+=(isync)
+    [[ -x /usr/bin/time ]] || missing+=(time)  # the sync benchmark's peak memory
     # The web inbox's browser tests drive Debian's Chromium through Playwright.
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    command -v wrk >/dev/null || missing+=(wrk)  # load tool of `benchmarks web`
     if ((${#missing[@]})); then
         echo "installing Debian packages: ${missing[*]}" >&2
         apt-get update -qq
