@@ -3,8 +3,6 @@ and what the database holds afterwards."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -14,7 +12,7 @@ from mailservice.accounts.service import add_account
 from mailservice.config import Settings
 from mailservice.db.session import session_scope
 from mailservice.messages.models import Message, MessageLocation
-from tests.servers.dovecot import HOST, DovecotServer, MailUser
+from tests.servers.dovecot import HOST, DovecotServer, MailUser, wait_until
 
 
 def mail(
@@ -98,11 +96,8 @@ def assert_no_duplicates(session) -> None:
 
 def wait_for_messages(session, count: int, what: str, seconds: float = 15.0) -> None:
     """Wait until another process or thread has committed `count` messages."""
-    deadline = time.monotonic() + seconds
-    pause = threading.Event()
-    while True:
+    def arrived() -> bool:
         session.rollback()  # end the snapshot, see the latest commits
-        if message_count(session) == count:
-            return
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        pause.wait(0.1)
+        return message_count(session) == count
+
+    assert wait_until(arrived, seconds, step=0.1), f"waited {seconds} s for {what}"

@@ -23,6 +23,7 @@ import ssl
 import string
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -168,11 +169,11 @@ class DovecotServer:
         )
 
     def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._master_pid() is not None and _port_open(self.port):
-                return
-            time.sleep(0.05)
+        def ready() -> bool:
+            return self._master_pid() is not None and _port_open(self.port)
+
+        if wait_until(ready, START_TIMEOUT):
+            return
         log = self.root / "dovecot.log"
         tail = log.read_text()[-2000:] if log.exists() else "(no log)"
         raise DovecotError(f"dovecot did not listen on {self.port} in time:\n{tail}")
@@ -207,15 +208,15 @@ class DovecotServer:
                 handle.write(f"{user.name}:{{PLAIN}}{user.password}::::::\n")
 
     def _wait_for_login(self, user: MailUser) -> None:
-        deadline = time.monotonic() + 5
-        while True:
+        def logs_in() -> bool:
             try:
                 self.client(user).logout()
-                return
+                return True
             except IMAPClient.Error:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+                return False
+
+        if not wait_until(logs_in, 5):
+            raise DovecotError(f"user {user.name} cannot log in after 5 s")
 
     def client(self, user: MailUser) -> IMAPClient:
         """An IMAPClient logged in as `user` (for arranging a test's mailbox)."""
@@ -307,14 +308,27 @@ def _kill_and_wait(pid: int) -> None:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
+    if not wait_until(lambda: not _alive(pid), 10):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def wait_until(condition, seconds: float, step: float = 0.05) -> bool:
+    """Check `condition()` until it holds (True) or `seconds` pass (False)."""
+    deadline = time.monotonic() + seconds
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(step)
+    return True
 
 
 def _pids_with_title(prefix: str) -> list[int]:
@@ -362,7 +376,6 @@ def main(argv: list[str] | None = None) -> None:
     """
     import argparse
     import json
-    import threading
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--plain", action="store_true", help="no CONDSTORE/QRESYNC")
