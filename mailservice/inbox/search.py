@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, exists, select, text
+from sqlalchemy import and_, exists, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from mailservice.accounts.models import Folder
@@ -22,6 +22,8 @@ from mailservice.users.access import Access
 
 PAGE_SIZE = 50
 MAX_WORDS = 12
+# From this many hits on, a page of the newest is found by walking mail by date.
+MANY_HITS = 2000
 
 
 @dataclass
@@ -117,8 +119,8 @@ def _matching(session: Session, words: list[str]):
             .where(text("message_search MATCH :match").bindparams(match=match))
         )
     tsquery = " & ".join(f"{word}:*" for word in words)
-    return (
-        select(text("message_id"))
+    hits = (
+        select(literal_column("message_id"))
         .select_from(text("message_search"))
         .where(
             text("document @@ to_tsquery('simple', :tsquery)").bindparams(
@@ -126,6 +128,18 @@ def _matching(session: Session, words: list[str]):
             )
         )
     )
+    if _many(session, hits):
+        return hits  # many hits: walking all mail by date finds a page soon
+    # Few hits: collect them first, then sort by date. Left to itself the
+    # planner may walk all mail by date and test each message, which for a
+    # rare word reads all of it (400 ms at 100,000 messages against 5 ms).
+    few = hits.cte("hits").prefix_with("MATERIALIZED")
+    return select(few.c.message_id)
+
+
+def _many(session: Session, hits) -> bool:
+    counted = select(func.count()).select_from(hits.limit(MANY_HITS).subquery())
+    return session.scalar(counted) >= MANY_HITS
 
 
 def _filters(access: Access, query: SearchQuery) -> list:

@@ -135,3 +135,13 @@ def test_names_and_subjects_from_mail_are_escaped_everywhere(app, settings):
         html = client.get(page).text
         assert "<script>alert" not in html, page
         assert "&lt;script&gt;" in html, page
+
+
+def test_search_gives_the_same_hits_whichever_plan_it_takes(app, mail, monkeypatch):
+    client = login(app, "admin@firma.test")
+    monkeypatch.setattr("mailservice.inbox.search.MANY_HITS", 1)
+    walked = client.get("/search?q=faktur").text
+    monkeypatch.setattr("mailservice.inbox.search.MANY_HITS", 10**6)
+    collected = client.get("/search?q=faktur").text
+    assert _subjects(walked) == _subjects(collected)
+    assert _subjects(walked) == ["Zamówienie 17/2026", "Zamówienie 17/2026"]
