@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     dkim_selector: str = ""
     dkim_key_path: Path | None = None
     dkim_domain: str = ""
+    # Bulk mailings (issue 5). The web app's address as recipients reach it: the
+    # unsubscribe links of marketing mailings point there (RFC 8058 wants https).
+    public_base_url: str = ""
+    mailing_chunk_size: int = 10  # recipients rendered by one job
+    mailing_stranded_seconds: float = 600.0  # a render claim older than this is free
 
     @classmethod
     def settings_customise_sources(

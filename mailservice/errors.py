@@ -92,3 +92,20 @@ class SmtpPermanentError(OutboundError):
 
 class DemoError(MailserviceError):
     """Raised when the embedded demo servers cannot be started or loaded."""
+
+
+class MailingError(MailserviceError):
+    """Raised when a mailing cannot be created, changed, previewed or started."""
+
+
+class RecipientListError(MailingError):
+    """Raised when a recipient list has bad rows; `.problems` names each by line."""
+
+    def __init__(self, problems) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(str(problem) for problem in self.problems[:20])
+        more = len(self.problems) - 20
+        tail = f" (and {more} more)" if more > 0 else ""
+        super().__init__(
+            f"the recipient list has {len(self.problems)} bad row(s): {shown}{tail}"
+        )

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 SIGNED_HEADERS = [
     b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"in-reply-to",
     b"references", b"mime-version", b"content-type", b"auto-submitted",
+    # RFC 8058 3.1: one-click unsubscribe counts only when DKIM covers both.
+    b"list-unsubscribe", b"list-unsubscribe-post",
 ]
 
 

@@ -60,6 +60,8 @@ class Envelope:
     references: str | None = None
     automatic: bool = False
     reply_to: str | None = None
+    # More header fields as (name, value): a mailing's List-Unsubscribe (RFC 8058).
+    extra_headers: tuple[tuple[str, str], ...] = ()
 
 
 def inline_css(html: str) -> str:
@@ -127,6 +129,10 @@ def _set_headers(message: EmailMessage, envelope: Envelope) -> None:
     if envelope.automatic:
         # RFC 3834 5: mail sent by a program, not a person; auto-responders stay quiet.
         message["Auto-Submitted"] = "auto-generated"
+    for name, value in envelope.extra_headers:
+        message[clean_header_value(name, field="header name", strict=True)] = (
+            clean_header_value(value, field=name)
+        )
     message["X-Mailer"] = MAILER
 
 

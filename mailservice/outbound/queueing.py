@@ -79,7 +79,8 @@ def _references(draft: OutgoingMessage) -> str:
 
 
 def render_draft(session: Session, settings: Settings, draft: OutgoingMessage,
-                 locale: str = "pl") -> bytes:
+                 locale: str = "pl", extra_headers: Sequence[tuple[str, str]] = ()
+                 ) -> bytes:
     """The exact bytes to send for a draft: MIME built, CSS inlined, DKIM-signed."""
     html, text = _final_bodies(session, settings, draft, locale)
     draft.body_text = text
@@ -95,13 +96,15 @@ def render_draft(session: Session, settings: Settings, draft: OutgoingMessage,
         cc=[(r.name, r.address) for r in draft.recipients if r.role == "cc"],
         subject=draft.subject, html=html, text=text, in_reply_to=draft.in_reply_to,
         references=_references(draft), automatic=draft.automatic,
+        extra_headers=tuple(extra_headers),
     )
     raw = build_message(envelope, parts)
     return dkim.sign(raw, settings, draft.from_address.rpartition("@")[2])
 
 
 def queue_draft(
-    session: Session, settings: Settings, outgoing_id: int, locale: str = "pl"
+    session: Session, settings: Settings, outgoing_id: int, locale: str = "pl",
+    extra_headers: Sequence[tuple[str, str]] = (),
 ) -> OutgoingMessage:
     """Send a draft: its bytes go to the spool, the row to `queued`, the job after commit."""
     from mailservice.outbound.jobs import send_outgoing
@@ -110,7 +113,7 @@ def queue_draft(
     if not draft.recipients:
         raise OutboundError(f"message {outgoing_id} has no recipient")
     _refuse_automatic_answer_to_automatic_mail(session, draft)
-    raw = render_draft(session, settings, draft, locale)
+    raw = render_draft(session, settings, draft, locale, extra_headers)
 
     draft.spool_name = Spool(settings.outbox_dir).write_message(draft.id, raw)
     draft.size = len(raw)

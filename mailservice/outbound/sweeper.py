@@ -57,6 +57,9 @@ def sweep(settings: Settings, *, waited_seconds: float = 30.0) -> SweepReport:
             deliver_account.send(account_id)
     report.recorded, report.appended = finish_sent(settings)
     report.returns = scan_returns(settings)
+    from mailservice.mailings.running import sweep_mailings  # mailings ride along
+
+    sweep_mailings(settings, redispatch_all=waited_seconds == 0)
     if report.released or report.dispatched or report.recorded or report.appended:
         log.info("sweep: released=%d dispatched=%s recorded=%d appended=%d returns=%d",
                  len(report.released), report.dispatched, report.recorded,

@@ -1,8 +1,8 @@
-"""initial schema: accounts, folders, messages, contacts, threads, users, inbox, outbound, templates
+"""initial schema: accounts, folders, messages, contacts, threads, users, inbox, outbound, templates, mailings
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 13:58:55.553272
+Create Date: 2026-12-03 14:19:39.403480
 """
 
 from alembic import op
@@ -36,6 +36,13 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('name', name=op.f('uq_accounts_name'))
+    )
+    op.create_table('contact_groups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_groups')),
+    sa.UniqueConstraint('name', name=op.f('uq_contact_groups_name'))
     )
     op.create_table('contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -135,6 +142,18 @@ def upgrade() -> None:
     with op.batch_alter_table('contact_domains', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_domains_contact_id'), ['contact_id'], unique=False)
 
+    op.create_table('contact_group_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_group_members_contact_id_contacts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['group_id'], ['contact_groups.id'], name=op.f('fk_contact_group_members_group_id_contact_groups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_group_members')),
+    sa.UniqueConstraint('group_id', 'contact_id', name=op.f('uq_contact_group_members_group_id_contact_id'))
+    )
+    with op.batch_alter_table('contact_group_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contact_group_members_contact_id'), ['contact_id'], unique=False)
+
     op.create_table('folders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -154,6 +173,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_folders')),
     sa.UniqueConstraint('account_id', 'wire_name', name=op.f('uq_folders_account_id_wire_name'))
     )
+    op.create_table('mailings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=13), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('author_user_id', sa.Integer(), nullable=True),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('subject_source', sa.Text(), nullable=False),
+    sa.Column('body_source', sa.Text(), nullable=False),
+    sa.Column('include_signature', sa.Boolean(), nullable=False),
+    sa.Column('document_source', sa.Text(), nullable=True),
+    sa.Column('document_filename', sa.String(length=300), nullable=False),
+    sa.Column('address_rule', sa.String(length=10), nullable=False),
+    sa.Column('person_position', sa.String(length=200), nullable=True),
+    sa.Column('selection', sa.Text(), nullable=False),
+    sa.Column('files_match', sa.String(length=10), nullable=False),
+    sa.Column('files_pattern', sa.String(length=300), nullable=True),
+    sa.Column('files_required', sa.Boolean(), nullable=False),
+    sa.Column('source_mailing_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_mailings_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['author_user_id'], ['users.id'], name=op.f('fk_mailings_author_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_mailing_id'], ['mailings.id'], name=op.f('fk_mailings_source_mailing_id_mailings'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mailings'))
+    )
+    with op.batch_alter_table('mailings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mailings_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mailings_state'), ['state'], unique=False)
+
     op.create_table('messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('identity_key', sa.String(length=64), nullable=False),
@@ -312,6 +364,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_contact_addresses_address_norm'), ['address_norm'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_addresses_contact_id'), ['contact_id'], unique=False)
 
+    op.create_table('mailing_uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mailing_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=500), nullable=False),
+    sa.Column('content_type', sa.String(length=255), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['mailing_id'], ['mailings.id'], name=op.f('fk_mailing_uploads_mailing_id_mailings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mailing_uploads')),
+    sa.UniqueConstraint('mailing_id', 'filename', name=op.f('uq_mailing_uploads_mailing_id_filename'))
+    )
+    with op.batch_alter_table('mailing_uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mailing_uploads_mailing_id'), ['mailing_id'], unique=False)
+
     op.create_table('message_addresses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
@@ -390,6 +456,16 @@ def upgrade() -> None:
     with op.batch_alter_table('signature_versions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_signature_versions_signature_id'), ['signature_id'], unique=False)
 
+    op.create_table('suppressed_addresses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address_norm', sa.String(length=320), nullable=False),
+    sa.Column('reason', sa.String(length=20), nullable=False),
+    sa.Column('mailing_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['mailing_id'], ['mailings.id'], name=op.f('fk_suppressed_addresses_mailing_id_mailings'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suppressed_addresses')),
+    sa.UniqueConstraint('address_norm', name=op.f('uq_suppressed_addresses_address_norm'))
+    )
     op.create_table('outgoing_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -458,6 +534,38 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bouncing_addresses')),
     sa.UniqueConstraint('address_norm', name=op.f('uq_bouncing_addresses_address_norm'))
     )
+    op.create_table('mailing_recipients',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mailing_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=6), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=500), nullable=True),
+    sa.Column('address', sa.String(length=320), nullable=True),
+    sa.Column('address_norm', sa.String(length=320), nullable=True),
+    sa.Column('fields', sa.Text(), nullable=True),
+    sa.Column('files_key', sa.String(length=1000), nullable=True),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('problem', sa.String(length=12), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=200), nullable=True),
+    sa.Column('claimed_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('dispatched_at', mailservice.db.types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('outgoing_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_mailing_recipients_contact_id_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['mailing_id'], ['mailings.id'], name=op.f('fk_mailing_recipients_mailing_id_mailings'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['outgoing_id'], ['outgoing_messages.id'], name=op.f('fk_mailing_recipients_outgoing_id_outgoing_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_mailing_recipients_person_id_people'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mailing_recipients')),
+    sa.UniqueConstraint('mailing_id', 'address_norm', name=op.f('uq_mailing_recipients_mailing_id_address_norm')),
+    sa.UniqueConstraint('mailing_id', 'position', name=op.f('uq_mailing_recipients_mailing_id_position')),
+    sa.UniqueConstraint('outgoing_id', name=op.f('uq_mailing_recipients_outgoing_id'))
+    )
+    with op.batch_alter_table('mailing_recipients', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mailing_recipients_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index('ix_mailing_recipients_state', ['mailing_id', 'state'], unique=False)
+
     op.create_table('outgoing_aliases',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('outgoing_id', sa.Integer(), nullable=False),
@@ -520,6 +628,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outgoing_aliases_outgoing_id'))
 
     op.drop_table('outgoing_aliases')
+    with op.batch_alter_table('mailing_recipients', schema=None) as batch_op:
+        batch_op.drop_index('ix_mailing_recipients_state')
+        batch_op.drop_index(batch_op.f('ix_mailing_recipients_contact_id'))
+
+    op.drop_table('mailing_recipients')
     op.drop_table('bouncing_addresses')
     with op.batch_alter_table('outgoing_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outgoing_messages_due')
@@ -528,6 +641,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outgoing_messages_account_attempt')
 
     op.drop_table('outgoing_messages')
+    op.drop_table('suppressed_addresses')
     with op.batch_alter_table('signature_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signature_versions_signature_id'))
 
@@ -552,6 +666,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_message_addresses_address_norm'))
 
     op.drop_table('message_addresses')
+    with op.batch_alter_table('mailing_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mailing_uploads_mailing_id'))
+
+    op.drop_table('mailing_uploads')
     with op.batch_alter_table('contact_addresses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_addresses_contact_id'))
         batch_op.drop_index(batch_op.f('ix_contact_addresses_address_norm'))
@@ -591,7 +709,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_messages_message_id_header'))
 
     op.drop_table('messages')
+    with op.batch_alter_table('mailings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mailings_state'))
+        batch_op.drop_index(batch_op.f('ix_mailings_account_id'))
+
+    op.drop_table('mailings')
     op.drop_table('folders')
+    with op.batch_alter_table('contact_group_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_group_members_contact_id'))
+
+    op.drop_table('contact_group_members')
     with op.batch_alter_table('contact_domains', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_domains_contact_id'))
 
@@ -619,5 +746,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contacts_name'))
 
     op.drop_table('contacts')
+    op.drop_table('contact_groups')
     op.drop_table('accounts')
     # ### end Alembic commands ###

@@ -1,0 +1,1 @@
+"""Documents: HTML templates rendered to PDF (invoices, reminders, confirmations)."""
