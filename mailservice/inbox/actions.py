@@ -27,6 +27,10 @@ from mailservice.messages.models import MessageLocation
 log = logging.getLogger(__name__)
 
 COPYUID = re.compile(rb"(\d+) (\S+) (\S+)")
+NO_FOLDER = {
+    "archive": "this mailbox has no archive folder",
+    "trash": "this mailbox has no trash folder",
+}
 
 
 def change_flags(
@@ -95,7 +99,7 @@ def move_to_role(
     source = session.get(Folder, location.folder_id)
     target = folder_of_role(session, source.account_id, role)
     if target is None:
-        raise ImapActionError(f"this mailbox has no {role} folder")
+        raise ImapActionError(NO_FOLDER.get(role, f"this mailbox has no {role} folder"))
     return move_message(session, settings, location, target)
 
 

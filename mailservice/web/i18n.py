@@ -55,6 +55,14 @@ class Formats:
         text = Markup(self._translations.gettext(message))
         return text % variables if variables else text
 
+    def plain(self, message: str) -> str:
+        """The translation of a domain error's text, as plain (to be escaped) text.
+
+        Errors carry English text that may hold what a user typed; translated
+        when the catalog knows the sentence, and never marked safe.
+        """
+        return self._translations.gettext(message)
+
     def ngettext(self, singular: str, plural: str, num: int, **variables) -> Markup:
         """The plural form for `num` (Polish has three); `num` is a variable too."""
         text = Markup(self._translations.ngettext(singular, plural, num))

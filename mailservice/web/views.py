@@ -142,7 +142,7 @@ def _handle(ctx: Ctx, handler: Handler, public: bool) -> Response:
         return _error_page(ctx, 404, ctx.fmt.gettext("Not found"))
     except MailserviceError as exc:
         ctx.db.rollback()
-        return _error_page(ctx, 400, str(exc))
+        return _error_page(ctx, 400, ctx.fmt.plain(str(exc)))
     except BaseException:
         ctx.db.rollback()
         raise

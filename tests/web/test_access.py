@@ -106,7 +106,7 @@ def test_to_assign_lists_and_accepts_only_senders_of_granted_mail(staff, mail):
             "csrf": csrf_of(staff),
         },
     )
-    assert "not on your to-assign list" in answer.text
+    assert "nie ma na Twojej liście do przypisania" in answer.text
 
 
 def test_user_without_grants_sees_no_mailbox_and_no_mail(nobody, mail):

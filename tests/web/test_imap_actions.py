@@ -97,6 +97,6 @@ def test_message_moved_meanwhile_on_the_server_is_reported_and_not_lost(
         location_id=box.ids["first_location"],
     )
     assert answer.status_code == 400
-    assert "moved or deleted on the server meanwhile" in answer.text
+    assert "w międzyczasie wiadomość przeniesiono lub usunięto" in answer.text
     assert box.subjects("Sent") == ["Faktura 1/11"] and box.subjects("Archive") == []
     assert _locations(settings, box.ids["first"])[0].deleted_at is None
