@@ -7,7 +7,12 @@ from datetime import timedelta
 from imapclient.response_parser import parse_fetch_response
 
 from mailservice.sync.folders import RemoteFolder, assign_roles, decode_folder_name
-from mailservice.sync.identity import date_header, identity_key
+from mailservice.sync.identity import (
+    BodyDigest,
+    body_digest,
+    date_header,
+    identity_key,
+)
 from mailservice.sync.fetch import read_flags
 from mailservice.sync.wire import (
     parse_uid_set,
@@ -87,11 +92,32 @@ def test_date_header_is_read_unfolded_from_the_header_block_only():
 def test_identity_key_ignores_brackets_and_case_of_id_and_sender():
     date = "Mon, 5 Feb 2024 10:00:00 +0100"
 
-    one = identity_key("<Order-1@Klient.PL>", date, "Jan@Klient.pl")
-    same = identity_key("order-1@klient.pl", date, "jan@klient.pl")
-    other_day = identity_key("order-1@klient.pl", "Tue, 6 Feb 2024", "jan@klient.pl")
+    one = identity_key("<Order-1@Klient.PL>", date, "Jan@Klient.pl", "b")
+    same = identity_key("order-1@klient.pl", date, "jan@klient.pl", "b")
+    other_day = identity_key(
+        "order-1@klient.pl", "Tue, 6 Feb 2024", "jan@klient.pl", "b"
+    )
 
     assert one == same != other_day and len(one) == 64
+
+
+def test_body_digest_ignores_trace_headers_and_line_ends_but_not_content():
+    delivered = (b"Received: from a\r\nMessage-ID: <1@x>\r\n\r\nZam\xc3\xb3wienie"
+                 b"\r\nOSB 12 mm\r\n")
+    stored_with_lf = b"Message-ID: <1@x>\n\nZam\xc3\xb3wienie\nOSB 12 mm"
+    reused_id = b"Message-ID: <1@x>\r\n\r\nZam\xc3\xb3wienie\r\nOSB 18 mm\r\n"
+
+    assert body_digest(delivered) == body_digest(stored_with_lf)
+    assert body_digest(delivered) != body_digest(reused_id)
+
+
+def test_body_digest_fed_in_pieces_equals_whole():
+    raw = b"Subject: x\r\n\r\n" + b"line of a large attachment \r\n" * 5000
+    digest = BodyDigest()
+    for start in range(0, len(raw), 4093):  # cuts inside CRLF and the blank line
+        digest.update(raw[start:start + 4093])
+
+    assert digest.hexdigest() == body_digest(raw)
 
 
 def test_unsolicited_updates_without_a_uid_are_never_taken_for_a_message():

@@ -12,6 +12,7 @@ from mailservice.parsing.headers import parse_headers
 from mailservice.sync.fetch import FetchedMessage
 from mailservice.sync.ingest import ingest_batch
 from mailservice.threads.models import Thread
+from mailservice.sync.identity import body_digest
 from mailservice.threads.threader import thread_messages
 from tests.corpus import corpus_messages
 
@@ -25,7 +26,7 @@ def _fetched(uid: int, raw: bytes) -> FetchedMessage:
     return FetchedMessage(
         uid=uid, flags="", modseq=None, internal_date=ARRIVED, size=len(raw),
         sha256=hashlib.sha256(raw).hexdigest(), headers=headers,
-        date_header=date.decode("latin-1").strip(),
+        date_header=date.decode("latin-1").strip(), body_digest=body_digest(raw),
     )
 
 

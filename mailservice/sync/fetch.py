@@ -23,7 +23,7 @@ from imapclient import IMAPClient
 from mailservice.config import Settings
 from mailservice.parsing.headers import ParsedHeaders, parse_headers
 from mailservice.store.raw import RawStore
-from mailservice.sync.identity import date_header
+from mailservice.sync.identity import BodyDigest, body_digest, date_header
 from mailservice.sync.wire import (
     fetch_bodies,
     fetch_items,
@@ -56,6 +56,7 @@ class FetchedMessage:
     sha256: str
     headers: ParsedHeaders
     date_header: str  # as written: part of the identity key
+    body_digest: str  # part of the identity key too
 
 
 def normalize_flags(flags: Iterable[bytes | str]) -> str:
@@ -213,6 +214,7 @@ def _stored(store: RawStore, uid: int, meta: dict, raw: bytes) -> FetchedMessage
         sha256=store.put(raw),
         headers=parse_headers(raw, internal_date),
         date_header=date_header(raw),
+        body_digest=body_digest(raw),
     )
 
 
@@ -224,11 +226,14 @@ def _streamed(
     if first is None:
         return None
     sizes = [len(first)]
+    digest = BodyDigest()
 
     def counted() -> Iterator[bytes]:
+        digest.update(first)
         yield first
         for chunk in chunks:
             sizes.append(len(chunk))
+            digest.update(chunk)
             yield chunk
 
     sha256 = store.put_chunks(counted())
@@ -248,6 +253,7 @@ def _streamed(
         # The header block sits at the start; the first chunk holds it.
         headers=parse_headers(first, internal_date),
         date_header=date_header(first),
+        body_digest=digest.hexdigest(),
     )
 
 

@@ -36,12 +36,14 @@ _IN_CHUNK = 500
 
 
 def message_identity(message: FetchedMessage) -> str:
-    """Message-ID, Date and From when there is a Message-ID, else the raw hash."""
+    """Message-ID, Date, From and body when there is a Message-ID, else the raw hash."""
     headers = message.headers
     if not headers.message_id:
         return message.sha256
     sender = next((a.address for a in headers.addresses if a.role == "from"), "")
-    return identity_key(headers.message_id, message.date_header, sender)
+    return identity_key(
+        headers.message_id, message.date_header, sender, message.body_digest
+    )
 
 
 def ingest_batch(
