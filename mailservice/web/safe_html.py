@@ -116,6 +116,16 @@ CSS_URL = re.compile(r"url\s*\(", re.I)
 CSS_URL_CALL = re.compile(r"url\s*\([^)]*\)?", re.I)
 
 
+REMOTE_REFERENCE = re.compile(
+    r"""(src|background|srcset|poster)\s*=\s*["']?\s*(https?:)?//|url\s*\(""", re.I
+)
+
+
+def mentions_remote(html: str | None) -> bool:
+    """Whether mail HTML refers to anything remote (a cheap look, for the UI)."""
+    return bool(html) and REMOTE_REFERENCE.search(html) is not None
+
+
 @dataclass
 class SafeBody:
     """Sanitised HTML and whether remote content was held back from it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from mailservice.accounts.models import Folder
 from mailservice.db.session import session_factory
 from mailservice.users.service import add_user
 from tests.web.builders import MailBuilder
@@ -131,3 +132,17 @@ def test_app_pages_forbid_inline_scripts_and_framing(app, mail):
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_remote_image_offer_shows_only_for_mail_that_has_remote_content(app, settings):
+    ids = _one_html_message(settings, '<p>Cennik</p><img src="https://cdn.test/a.png">')
+    client = login(app, "a@firma.test")
+    assert "Pokaż obrazy z sieci" in client.get(f"/threads/{ids['thread']}").text
+    session = session_factory(settings.effective_database_url)()
+    build = MailBuilder(session, settings)
+    build.folders["sales/inbox"] = session.get(Folder, 1)
+    plain = build.message("sales/inbox", build.thread("Bez obrazów"), html="<p>x</p>")
+    session.commit()
+    thread_id = plain.thread_id
+    session.close()
+    assert "Pokaż obrazy z sieci" not in client.get(f"/threads/{thread_id}").text

@@ -12,7 +12,7 @@ from mailservice.inbox.work import assign_thread, colleagues, set_handled
 from mailservice.messages.models import HEADERS_ONLY
 from mailservice.web.headers import PAGE_HEADERS
 from mailservice.web.routes.messages import PREVIEW_TYPES
-from mailservice.web.safe_html import text_to_html
+from mailservice.web.safe_html import mentions_remote, text_to_html
 from mailservice.web.views import Ctx, page
 
 
@@ -56,6 +56,7 @@ def thread_page(ctx: Ctx) -> Response:
         request_remote=ctx.int_param("remote"),
         text_body=_text_body,
         previewable=PREVIEW_TYPES,
+        has_remote=lambda message: mentions_remote(message.body_html),
     )
 
 
