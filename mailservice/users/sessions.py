@@ -41,6 +41,12 @@ def start_session(
         user_agent=(user_agent or "")[:300] or None,
     )
     session.add(row)
+    # Expired sessions of the user go now; nobody else ever needs them.
+    session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, UserSession.expires_at <= now
+        )
+    )
     session.flush()
     log.info("session started user=%s session=%s", user.id, row.id)
     return token, row

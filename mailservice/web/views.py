@@ -86,9 +86,10 @@ class Ctx:
             **values,
         }
         html = environment().get_template(template).render(context)
-        return HTMLResponse(
-            html, status, headers={**PAGE_HEADERS, **self.response_headers}
-        )
+        headers = {**PAGE_HEADERS, **self.response_headers}
+        if self.request.url.scheme == "https":
+            headers["Strict-Transport-Security"] = "max-age=31536000"
+        return HTMLResponse(html, status, headers=headers)
 
     def redirect(self, url: str) -> RedirectResponse:
         """See other (303): the browser follows with a GET."""

@@ -156,3 +156,20 @@ def test_user_add_command_refuses_a_short_password_and_a_bad_role(
         env={"MAILSERVICE_USER_PASSWORD": "long enough pass"},
     )
     assert role.exit_code == 2
+
+
+def test_an_expired_session_no_longer_logs_in_and_is_cleared_later(app, mail, settings):
+    from datetime import timedelta
+
+    from mailservice.db.session import session_factory
+    from mailservice.users.models import UserSession
+
+    client = login(app, "ola@firma.test")
+    session = session_factory(settings.effective_database_url)()
+    for row in session.query(UserSession):
+        row.expires_at = row.expires_at - timedelta(days=15)
+    session.commit()
+    assert client.get("/counts").status_code == 303
+    login(app, "ola@firma.test")
+    assert session.query(UserSession).count() == 1
+    session.close()
