@@ -37,6 +37,7 @@ def _register() -> None:
         contacts,
         demo,
         extract,
+        processes,
         send,
         stats,
         sync,
@@ -44,7 +45,9 @@ def _register() -> None:
         users,
     )
 
-    for module in (accounts, contacts, demo, extract, send, stats, sync, threads, users):
+    for module in (
+        accounts, contacts, demo, extract, processes, send, stats, sync, threads, users
+    ):
         module.register(cli)
 
 

@@ -1,15 +1,11 @@
-"""`mailservice sync [NAME]` and `mailservice serve`: fetch mail now, or keep at it."""
+"""`mailservice sync [NAME]`: one pass over every account, or over one."""
 
 from __future__ import annotations
-
-import signal
-import threading
 
 import click
 
 from mailservice.cli.context import settings, user_errors
 from mailservice.sync.engine import AccountReport, sync_account, sync_all
-from mailservice.sync.watch import run_watch
 
 
 @click.command("sync")
@@ -38,22 +34,6 @@ def _summary(report: AccountReport) -> str:
     )
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address of the web app (not served yet: the watch runs alone).")
-@click.option("--port", default=8000, show_default=True, type=int,
-              help="Port of the web app (not served yet).")
-def serve_command(host: str, port: int) -> None:
-    """Keep every account synced: IDLE on the Inbox, poll the other folders."""
-    # TODO: the web app joins `serve` in a later issue; host and port wait for it.
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with user_errors():
-        run_watch(settings(), stop)
-
-
 def register(cli: click.Group) -> None:
     """Add the sync commands to the top-level group."""
     cli.add_command(sync_command)
-    cli.add_command(serve_command)
