@@ -30,6 +30,8 @@ def enqueue_after_commit(
 
 
 def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy signals a released savepoint too; wait for the commit
     pending, session.info[_KEY] = session.info[_KEY], []
     for actor, args, delay_ms in pending:
         try:
