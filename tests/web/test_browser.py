@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mailservice.db.session import session_factory
 from mailservice.users.service import add_user
@@ -17,26 +18,27 @@ def test_log_in_open_folder_and_thread_search_and_assign_a_sender(settings, mail
     with live_server(settings) as base, browser_page(base) as (page, watch):
         log_in(page, "ola@firma.test", PASSWORD)
         page.click("aside >> text=Odebrane")
-        assert page.locator(".thread").count() == 2
+        page.wait_for_load_state("load")  # app.js (the keys) runs once loaded
+        expect(page.locator(".thread")).to_have_count(2)
         page.keyboard.press("j")
         page.keyboard.press("j")  # the second thread, the order (the offer is newer)
         page.keyboard.press("Enter")
         page.wait_for_url("**/threads/*")
-        assert page.locator("h1").inner_text() == "Zamówienie 17/2026"
-        assert page.locator("section.message").count() == 2
-        assert page.locator("text=Faktura w załączniku").is_visible()
+        expect(page.locator("h1")).to_have_text("Zamówienie 17/2026")
+        expect(page.locator("section.message")).to_have_count(2)
+        expect(page.locator("text=Faktura w załączniku")).to_be_visible()
 
         page.fill("header input[name=q]", "współpracować")
         page.press("header input[name=q]", "Enter")
         page.wait_for_url("**/search?q=*")
-        assert page.locator(".hit").count() == 1
+        expect(page.locator(".hit")).to_have_count(1)
 
         page.click("text=Do przypisania")
         page.check("input[value='piotr@nowy.test']")
         page.click("text=Utwórz kontrahenta z każdego")
-        assert page.locator("text=Przypisano 1 adres.").is_visible()
+        expect(page.locator("text=Przypisano 1 adres.")).to_be_visible()
         page.goto(f"/folders/{mail.ids['sales_inbox']}")
-        assert page.locator(".thread >> text=nowy.test").count() == 1
+        expect(page.locator(".thread >> text=nowy.test")).to_have_count(1)
         assert watch.remote_requests == [] and watch.dialogs == []
 
 
@@ -49,7 +51,7 @@ def test_mark_read_and_move_a_message_then_see_it_moved_on_dovecot(settings):
     ):
         log_in(page, "admin@firma.test", PASSWORD)
         page.goto(f"/folders/{box.ids['inbox']}")
-        assert page.locator(".thread.unread").count() == 2
+        expect(page.locator(".thread.unread")).to_have_count(2)
         page.click("text=Faktura 1/11")
         page.click("button:has-text('Oznacz jako przeczytane')")
         page.wait_for_selector("button:has-text('Oznacz jako nieprzeczytane')")
@@ -61,7 +63,7 @@ def test_mark_read_and_move_a_message_then_see_it_moved_on_dovecot(settings):
         assert box.subjects("Archive") == ["Faktura 1/11"]
         assert box.subjects("INBOX") == ["Reklamacja 7"]
         page.goto(f"/folders/{box.ids['inbox']}")
-        assert page.locator(".thread").count() == 1
+        expect(page.locator(".thread")).to_have_count(1)
         assert watch.dialogs == []
 
 
