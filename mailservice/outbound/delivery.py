@@ -15,11 +15,13 @@ import os
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, selectinload
 
 from mailservice.accounts.models import Account
 from mailservice.config import Settings
@@ -32,11 +34,13 @@ from mailservice.outbound.models import (
     DEFERRED,
     FAILED,
     PENDING,
+    QUEUED,
     REFUSED,
     SENDING,
     SENT,
     OutgoingAlias,
     OutgoingMessage,
+    OutgoingRecipient,
 )
 from mailservice.outbound.smtp import Outcome, SmtpConnection
 from mailservice.outbound.spool import Spool
@@ -101,19 +105,69 @@ def _send_batch(factory, settings, account, ids, worker, result) -> None:
     connection = SmtpConnection(account, settings)
     spool = Spool(settings.outbox_dir)
     down: str | None = None  # set when the server cannot be reached at all
-    try:
-        for outgoing_id in ids:
-            with factory() as session:
-                row = session.get(OutgoingMessage, outgoing_id)
-                if row is None or row.state != SENDING or row.claimed_by != worker:
-                    continue  # the sweeper took it back meanwhile
+    # The sweeper takes back claims older than send_stranded_seconds; a batch
+    # stops well before that, so no row of it can be sent by two workers.
+    deadline = time.monotonic() + settings.send_stranded_seconds * 0.5
+    # One connection held for the batch: a pooled session would check a
+    # connection out (and ping it) again after every per-message commit.
+    with factory.kw["bind"].connect() as database, Session(
+        bind=database, expire_on_commit=False
+    ) as session:
+        rows = _load(session, ids, worker)
+        try:
+            for index, row in enumerate(rows):
+                if time.monotonic() > deadline:
+                    _release(session, [r.id for r in rows[index:]])
+                    break
                 down = _send_one(session, settings, connection, spool, row, down, result)
                 session.commit()
-    finally:
-        connection.close()
+        finally:
+            connection.close()
+        accept_recipients(session, result.sent)
+        session.commit()
     log.info("batch account=%s claimed=%d sent=%d deferred=%d failed=%d",
              account.name, len(ids), len(result.sent), len(result.deferred),
              len(result.failed))
+
+
+def _release(session: Session, ids: list[int]) -> None:
+    session.execute(
+        update(OutgoingMessage)
+        .where(OutgoingMessage.id.in_(ids), OutgoingMessage.state == SENDING)
+        .values(state=QUEUED, claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    log.info("batch stopped before its claim could go stale; %d rows queued again",
+             len(ids))
+
+
+def accept_recipients(session: Session, sent_ids: list[int]) -> None:
+    """Mark the still-pending recipients of sent rows accepted (one statement).
+
+    A sent row is never retried, so this only records what the server said; the
+    delivery loop leaves it to the end of the batch to save a statement per message.
+    """
+    if sent_ids:
+        session.execute(
+            update(OutgoingRecipient)
+            .where(OutgoingRecipient.outgoing_id.in_(sent_ids),
+                   OutgoingRecipient.status == PENDING)
+            .values(status=ACCEPTED)
+            .execution_options(synchronize_session=False)
+        )
+
+
+
+def _load(session: Session, ids: list[int], worker: str) -> list[OutgoingMessage]:
+    rows = session.scalars(
+        select(OutgoingMessage)
+        .where(OutgoingMessage.id.in_(ids), OutgoingMessage.state == SENDING,
+               OutgoingMessage.claimed_by == worker)
+        .options(selectinload(OutgoingMessage.recipients))
+    ).all()
+    position = {outgoing_id: index for index, outgoing_id in enumerate(ids)}
+    return sorted(rows, key=lambda row: position[row.id])
 
 
 def _send_one(session, settings, connection, spool, row, down, result) -> str | None:
@@ -146,6 +200,9 @@ def _send_one(session, settings, connection, spool, row, down, result) -> str | 
 
 
 def _apply(session, settings, row, pending, outcome: Outcome, result) -> None:
+    if _all_accepted(pending, outcome):
+        _mark_sent_quickly(session, row, outcome, result)
+        return
     for recipient in pending:
         address = recipient.address
         if address in outcome.accepted:
@@ -169,6 +226,29 @@ def _apply(session, settings, row, pending, outcome: Outcome, result) -> None:
                  outcome.data_reply)
     else:
         _fail(row, f"every recipient was refused: {refused}", result)
+
+
+def _all_accepted(pending, outcome: Outcome) -> bool:
+    return (not outcome.refused and not outcome.deferred
+            and len(outcome.accepted) == len(pending))
+
+
+def _mark_sent_quickly(session, row, outcome: Outcome, result) -> None:
+    # The common case, in one plain UPDATE (the recipients are marked accepted at
+    # the end of the batch): the unit of work's bookkeeping for the same change
+    # costs more than the SMTP transaction it records.
+    now = utcnow()
+    values = dict(state=SENT, sent_at=now, smtp_code=250, last_error=None,
+                  claimed_by=None)
+    quick = {"synchronize_session": False}
+    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == row.id)
+                    .values(**values).execution_options(**quick))
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    _note_provider_id(session, row, outcome.provider_id)
+    result.sent.append(row.id)
+    log.info("sent outgoing=%s account=%s reply=%r", row.id, row.account_id,
+             outcome.data_reply)
 
 
 def _note_provider_id(session, row, provider_id: str | None) -> None:

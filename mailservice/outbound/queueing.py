@@ -120,7 +120,10 @@ def queue_draft(
     draft.state = QUEUED
     draft.queued_at = utcnow()
     session.flush()
-    enqueue_after_commit(session, send_outgoing, draft.id)
+    # Each job sends a batch of its account's rows, so a transaction that queues
+    # many messages (a mailing, the CLI in a loop) sends one job per batch.
+    enqueue_after_commit(session, send_outgoing, draft.id, group=draft.account_id,
+                         group_size=settings.send_batch_size)
     log.info("queued outgoing=%s account=%s recipients=%d size=%d", draft.id,
              draft.account_id, len(draft.recipients), len(raw))
     return draft

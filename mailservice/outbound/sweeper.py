@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mailservice.accounts.models import Account
 from mailservice.config import Settings
@@ -21,9 +21,11 @@ from mailservice.db.base import utcnow
 from mailservice.db.session import session_factory
 from mailservice.messages.models import Message
 from mailservice.outbound.claims import due_condition, release_stranded
+from mailservice.outbound.delivery import accept_recipients
 from mailservice.outbound.models import QUEUED, SENT, OutgoingMessage, ReturnScan
 from mailservice.outbound.returns import scan_new_messages
-from mailservice.outbound.sentcopy import append_sent_copies, record_sent_message
+from mailservice.outbound.sentcopy import append_sent_copies
+from mailservice.outbound.sentrecord import record_sent_messages
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +108,10 @@ def finish_sent(settings: Settings, ids: list[int] | None = None) -> tuple[int, 
     factory = session_factory(settings.effective_database_url)
     recorded = appended = 0
     with factory() as session:
-        for row in _sent_rows(session, settings, ids, OutgoingMessage.message_row_id):
-            record_sent_message(session, settings, row)
-            recorded += 1
+        rows = _sent_rows(session, settings, ids, OutgoingMessage.message_row_id)
+        if rows:
+            accept_recipients(session, [row.id for row in rows])
+            recorded = record_sent_messages(session, settings, rows)
         session.commit()
     with factory() as session:
         rows = _sent_rows(session, settings, ids, None)
@@ -122,7 +125,10 @@ def finish_sent(settings: Settings, ids: list[int] | None = None) -> tuple[int, 
 
 
 def _sent_rows(session, settings, ids, missing_column) -> list[OutgoingMessage]:
-    query = select(OutgoingMessage).where(OutgoingMessage.state == SENT)
+    query = select(OutgoingMessage).where(OutgoingMessage.state == SENT).options(
+        selectinload(OutgoingMessage.recipients),
+        selectinload(OutgoingMessage.attachments),
+    )
     if ids is not None:
         query = query.where(OutgoingMessage.id.in_(ids))
     else:
