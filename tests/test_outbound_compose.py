@@ -7,9 +7,11 @@ import threading
 import time
 from email import policy
 
+import pytest
 from sqlalchemy import func, select
 
 from mailservice.db.session import session_factory
+from mailservice.errors import OutboundError
 from mailservice.messages.models import Message, MessageReference
 from mailservice.outbound.answering import forward_draft, reply_draft
 from mailservice.outbound.claims import claim_batch
@@ -166,3 +168,18 @@ def test_rate_limited_account_sends_up_to_the_limit_and_keeps_the_rest_queued(
         select(OutgoingMessage.state, func.count()).group_by(OutgoingMessage.state)
     ).all())
     assert by_state == {SENT: 3, QUEUED: 2}
+
+
+def test_automatic_mail_never_answers_an_auto_reply(session, settings, smtp_sink):
+    settings = fast_settings(settings)
+    account_id = add_sink_account(session, settings, smtp_sink.port)
+    parent = _parent(session, settings)
+    parent.is_auto_reply = True  # e.g. a vacation notice
+
+    draft = reply_draft(session, settings, parent.id, account_id=account_id)
+    draft.automatic = True
+    with pytest.raises(OutboundError, match="never answered automatically"):
+        queue_draft(session, settings, draft.id)
+
+    draft.automatic = False  # a person may still answer it
+    assert queue_draft(session, settings, draft.id).state == QUEUED
