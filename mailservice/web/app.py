@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from mailservice.config import Settings
 from mailservice.db.session import session_factory
-from mailservice.web.routes import auth, mail, messages, people, search
+from mailservice.web.routes import auth, mail, mailings, messages, people, search
 from mailservice.web.timing import ServerTiming
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def routes() -> list:
         Route("/to-assign", people.to_assign, methods=GET),
         Route("/to-assign", people.to_assign_submit, methods=POST),
         Route("/search", search.search, methods=GET),
+        *mailings.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
