@@ -21,7 +21,7 @@ from stdnum.pl import nip as stdnum_nip
 
 from mailservice.contacts.addresses import is_valid_address, normalize_address
 from mailservice.contacts.csvfile import CsvRow, read_csv
-from mailservice.contacts.models import Contact
+from mailservice.contacts.models import Contact, Person
 from mailservice.errors import ContactImportError, MailingError, RecipientListError
 from mailservice.mailings.models import FROM_CSV, Mailing
 from mailservice.mailings.recipients import add_candidates, require_draft
@@ -95,7 +95,25 @@ def _candidates(session, mailing, rows: list[CsvRow]):
             candidates += _row_candidates(session, mailing, row, known, seen)
         except _BadRow as exc:
             problems.append(RowProblem(row.line, str(exc)))
+    _name_unnamed(session, candidates)
     return candidates, problems
+
+
+def _name_unnamed(session: Session, candidates: list[Candidate]) -> None:
+    # A row that gives no name is named as its person, else its contact.
+    people = {c.person_id for c in candidates if not c.name and c.person_id}
+    contacts = {c.contact_id for c in candidates if not c.name and c.contact_id}
+    names = {}
+    for model, ids in ((Person, people), (Contact, contacts)):
+        for start in range(0, len(ids), 500):
+            chunk = list(ids)[start : start + 500]
+            query = select(model.id, model.name).where(model.id.in_(chunk))
+            names.update({(model, i): n for i, n in session.execute(query).all()})
+    for candidate in candidates:
+        if not candidate.name:
+            candidate.name = names.get((Person, candidate.person_id)) or names.get(
+                (Contact, candidate.contact_id)
+            )
 
 
 class _BadRow(Exception):
