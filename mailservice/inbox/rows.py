@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, func, select, true
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from mailservice.contacts.models import Contact, MessageContact
@@ -37,6 +38,11 @@ class ThreadRow:
     handled: bool = False
 
 
+# Bound once: a page's thread ids, and the folder it lists.
+IDS = bindparam("ids", expanding=True)
+FOLDER = bindparam("folder_id")
+
+
 def fill_rows(
     session: Session,
     rows: list[ThreadRow],
@@ -48,24 +54,50 @@ def fill_rows(
     if not rows:
         return rows
     by_id = {row.thread_id: row for row in rows}
-    ids = list(by_id)
+    if folder_id is not None:
+        latest, counts = _folder_statements()
+    else:
+        latest, counts = _visible_statements(visible)
+    params = {"ids": list(by_id), "folder_id": folder_id}
 
-    def scope(location):
-        # The copies a row speaks for: this folder's, or any live visible one.
-        if folder_id is not None:
-            return and_(location.folder_id == folder_id, location.deleted_at.is_(None))
-        return and_(
-            location.deleted_at.is_(None), visible if visible is not None else true()
-        )
-
-    _fill_latest(session, by_id, ids, scope(MessageLocation))
-    _fill_counts(session, by_id, ids, scope, visible)
-    _fill_contacts(session, by_id, ids)
-    _fill_states(session, by_id, ids)
+    for row in session.execute(latest, params):
+        target = by_id[row.thread_id]
+        target.subject, target.snippet = row.subject, row.snippet
+        target.sender_name, target.sender_address = row.from_name, row.from_address
+    for thread_id, count, attachments, unread_count in session.execute(counts, params):
+        target = by_id[thread_id]
+        target.message_count, target.unread = count, unread_count
+        target.has_attachments = bool(attachments)
+    for thread_id, contact_id, name in session.execute(_contacts_statement(), params):
+        by_id[thread_id].contacts.append((contact_id, name))
+    for thread_id, handled_at, name, email in session.execute(
+        _states_statement(), params
+    ):
+        by_id[thread_id].handled = handled_at is not None
+        by_id[thread_id].assigned_to = name or email
     return rows
 
 
-def _fill_latest(session: Session, by_id, ids, scope) -> None:
+@cache
+def _folder_statements():
+    # Built once per process: a list page then only binds its ids and folder,
+    # which saves most of the Python work a query costs (about 1 ms each).
+    def in_folder(location):
+        return and_(location.folder_id == FOLDER, location.deleted_at.is_(None))
+
+    return _latest_statement(in_folder), _counts_statement(in_folder, None)
+
+
+def _visible_statements(visible):
+    def anywhere_visible(location):
+        return and_(location.deleted_at.is_(None), visible)
+
+    return _latest_statement(anywhere_visible), _counts_statement(
+        anywhere_visible, visible
+    )
+
+
+def _latest_statement(scope):
     # The newest message of each thread within the scope gives sender and snippet.
     newest = func.row_number().over(
         partition_by=Message.thread_id,
@@ -81,21 +113,16 @@ def _fill_latest(session: Session, by_id, ids, scope) -> None:
             newest.label("rank"),
         )
         .join(MessageLocation, MessageLocation.message_id == Message.id)
-        .where(Message.thread_id.in_(ids), scope)
+        .where(Message.thread_id.in_(IDS), scope(MessageLocation))
         .subquery()
     )
-    for row in session.execute(select(ranked).where(ranked.c.rank == 1)):
-        target = by_id[row.thread_id]
-        target.subject = row.subject
-        target.snippet = row.snippet
-        target.sender_name = row.from_name
-        target.sender_address = row.from_address
+    return select(ranked).where(ranked.c.rank == 1)
 
 
-def _fill_counts(session: Session, by_id, ids, scope, visible) -> None:
+def _counts_statement(scope, visible):
     # One pass: messages (visible ones), attachment mark, and unread copies in
     # scope, joined only where unread so each message counts once.
-    unread = aliased(MessageLocation)
+    unread = aliased(MessageLocation, name="unread_copy")
     statement = (
         select(
             Message.thread_id,
@@ -111,36 +138,28 @@ def _fill_counts(session: Session, by_id, ids, scope, visible) -> None:
                 ~unread.flags.contains(SEEN, autoescape=True),
             ),
         )
-        .where(Message.thread_id.in_(ids))
+        .where(Message.thread_id.in_(IDS))
         .group_by(Message.thread_id)
     )
-    if visible is not None:
-        statement = statement.where(visible)
-    for thread_id, count, attachments, unread_count in session.execute(statement):
-        row = by_id[thread_id]
-        row.message_count, row.unread = count, unread_count
-        row.has_attachments = bool(attachments)
+    return statement if visible is None else statement.where(visible)
 
 
-def _fill_contacts(session: Session, by_id, ids) -> None:
-    statement = (
+@cache
+def _contacts_statement():
+    return (
         select(Message.thread_id, Contact.id, Contact.name)
         .join(MessageContact, MessageContact.message_id == Message.id)
         .join(Contact, Contact.id == MessageContact.contact_id)
-        .where(Message.thread_id.in_(ids))
+        .where(Message.thread_id.in_(IDS))
         .distinct()
         .order_by(Contact.name)
     )
-    for thread_id, contact_id, name in session.execute(statement):
-        by_id[thread_id].contacts.append((contact_id, name))
 
 
-def _fill_states(session: Session, by_id, ids) -> None:
-    statement = (
+@cache
+def _states_statement():
+    return (
         select(ThreadState.thread_id, ThreadState.handled_at, User.name, User.email)
         .outerjoin(User, User.id == ThreadState.assigned_user_id)
-        .where(ThreadState.thread_id.in_(ids))
+        .where(ThreadState.thread_id.in_(IDS))
     )
-    for thread_id, handled_at, name, email in session.execute(statement):
-        by_id[thread_id].handled = handled_at is not None
-        by_id[thread_id].assigned_to = name or email

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from mailservice.inbox.rows import ThreadRow, fill_rows
@@ -64,13 +65,35 @@ def folder_threads(
     size: int = PAGE_SIZE,
 ) -> ThreadPage:
     """One page of the threads that have a live message in the folder."""
+    walk = _walk_pays_for_folder(session, folder_id)
+    statement = _folder_page_statement(walk, cursor is not None)
+    params = {"folder_id": folder_id, "size": size + 1}
+    if cursor is not None:
+        params.update(last_at=cursor.last_at, thread_id=cursor.thread_id)
+    page = _page(session.execute(statement, params).all(), size)
+    page.rows = fill_rows(session, page.rows, folder_id=folder_id)
+    return page
+
+
+def thread_page(
+    session: Session, condition, cursor: Cursor | None, size: int
+) -> ThreadPage:
+    """Threads meeting `condition`, newest first, starting after `cursor`."""
+    statement = _ordered(select(Thread.id, Thread.last_at).where(condition), cursor)
+    params = {"size": size + 1}
+    if cursor is not None:
+        params.update(last_at=cursor.last_at, thread_id=cursor.thread_id)
+    return _page(session.execute(statement, params).all(), size)
+
+
+@cache
+def _folder_page_statement(walk: bool, after_cursor: bool):
+    # Built once per plan: a page then only binds folder, cursor and size.
     in_folder = and_(
-        MessageLocation.folder_id == folder_id, MessageLocation.deleted_at.is_(None)
+        MessageLocation.folder_id == bindparam("folder_id"),
+        MessageLocation.deleted_at.is_(None),
     )
-    live = select(MessageLocation.id).where(
-        MessageLocation.folder_id == folder_id, MessageLocation.deleted_at.is_(None)
-    )
-    if _walk_pays_for_folder(session, folder_id, live):
+    if walk:
         here = exists().where(
             Message.thread_id == Thread.id,
             MessageLocation.message_id == Message.id,
@@ -82,41 +105,43 @@ def folder_threads(
             .join(MessageLocation, MessageLocation.message_id == Message.id)
             .where(in_folder)
         )
-    page = thread_page(session, here, cursor, size)
-    page.rows = fill_rows(session, page.rows, folder_id=folder_id)
-    return page
+    return _ordered(select(Thread.id, Thread.last_at).where(here), after_cursor)
 
 
-def thread_page(
-    session: Session, condition, cursor: Cursor | None, size: int
-) -> ThreadPage:
-    """Threads meeting `condition`, newest first, starting after `cursor`."""
-    statement = select(Thread.id, Thread.last_at).where(condition)
-    if cursor is not None:
+def _ordered(statement, after_cursor):
+    if after_cursor:
+        last_at, thread_id = bindparam("last_at"), bindparam("thread_id")
         statement = statement.where(
             or_(
-                Thread.last_at < cursor.last_at,
-                and_(Thread.last_at == cursor.last_at, Thread.id < cursor.thread_id),
+                Thread.last_at < last_at,
+                and_(Thread.last_at == last_at, Thread.id < thread_id),
             )
         )
     # TODO: a thread without any dated message (last_at NULL) sorts last on
     # SQLite and first on PostgreSQL, and is not reached past page 1 on SQLite;
     # threading gives every thread a date, so this needs no second index yet.
-    statement = statement.order_by(Thread.last_at.desc(), Thread.id.desc())
-    found = session.execute(statement.limit(size + 1)).all()
+    return statement.order_by(Thread.last_at.desc(), Thread.id.desc()).limit(
+        bindparam("size")
+    )
 
+
+def _page(found, size: int) -> ThreadPage:
     rows = [ThreadRow(thread_id=row.id, last_at=row.last_at) for row in found[:size]]
     more = len(found) > size and rows[-1].last_at is not None
     next_cursor = Cursor(rows[-1].last_at, rows[-1].thread_id) if more else None
     return ThreadPage(rows, next_cursor)
 
 
-def _walk_pays_for_folder(session: Session, folder_id: int, live) -> bool:
+def _walk_pays_for_folder(session: Session, folder_id: int) -> bool:
     # A folder's share of all mail changes slowly: the plan is chosen once a
     # minute per folder and process (a stale choice costs time, never rows).
     key = (str(session.get_bind().url), folder_id)
     decided = _PLANS.get(key)
     if decided is None or time.monotonic() - decided[1] > PLAN_SECONDS:
+        live = select(MessageLocation.id).where(
+            MessageLocation.folder_id == folder_id,
+            MessageLocation.deleted_at.is_(None),
+        )
         decided = (walk_pays(session, live), time.monotonic())
         _PLANS[key] = decided
     return decided[0]
