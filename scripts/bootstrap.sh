@@ -12,6 +12,10 @@ if [[ "$want_system_packages" == "--test" ]]; then
     [[ -x /usr/bin/time ]] || missing+=(time)  # the sync benchmark's peak memory
     # The web inbox's browser tests drive Debian's Chromium through Playwright.
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    # WeasyPrint (per-recipient PDFs of mailings) draws text with Pango; DejaVu
+    # is the documents' default font.
+    ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+    [[ -d /usr/share/fonts/truetype/dejavu ]] || missing+=(fonts-dejavu-core)
     command -v wrk >/dev/null || missing+=(wrk)  # load tool of `benchmarks web`
     if ((${#missing[@]})); then
         echo "installing Debian packages: ${missing[*]}" >&2
