@@ -73,7 +73,7 @@ def test_embedded_restart_sends_what_was_queued_before_it(session, settings, smt
     assert smtp_sink.received == []
 
     with embedded_workers(settings, sweep_every=60):  # start-up sweep only
-        assert wait_settled(settings, timeout=15)
+        assert wait_settled(settings, timeout=30)
 
     assert len(smtp_sink.received) == 3 and smtp_sink.duplicates() == {}
     assert {session.get(OutgoingMessage, i).state for i in ids} == {SENT}
