@@ -47,33 +47,32 @@ class ImapMailbox:
 
 
 @contextmanager
-def imap_mailbox(settings) -> Iterator[ImapMailbox]:
-    """Dovecot with two messages in INBOX, mirrored in the database; admin user."""
-    with DovecotServer() as server:
-        user = server.add_user()
-        session = session_factory(settings.effective_database_url)()
-        build = MailBuilder(session, settings)
-        account = build.account("sales")
-        account.imap_port, account.username = server.port, user.name
-        account.secret_encrypted = encrypt_secret(settings, user.password)
-        first = build.message("sales/inbox", build.thread("Faktura 1/11"))
-        second = build.message("sales/inbox", build.thread("Reklamacja 7"))
-        _mirror(server, user, build, settings, [first, second])
-        add_user(session, "admin@firma.test", PASSWORD, role="admin")
-        session.commit()
-        ids = {
-            "first": first.id,
-            "second": second.id,
-            "first_thread": first.thread_id,
-            "second_thread": second.thread_id,
-            "first_location": first.locations[0].id,
-            "second_location": second.locations[0].id,
-            "inbox": build.folders["sales/inbox"].id,
-            "archive": build.folders["sales/archive"].id,
-            "trash": build.folders["sales/trash"].id,
-        }
-        session.close()
-        yield ImapMailbox(server, user, ids)
+def imap_mailbox(settings, server: DovecotServer) -> Iterator[ImapMailbox]:
+    """A new Dovecot user with two messages in INBOX, mirrored in the database."""
+    user = server.add_user()
+    session = session_factory(settings.effective_database_url)()
+    build = MailBuilder(session, settings)
+    account = build.account("sales")
+    account.imap_port, account.username = server.port, user.name
+    account.secret_encrypted = encrypt_secret(settings, user.password)
+    first = build.message("sales/inbox", build.thread("Faktura 1/11"))
+    second = build.message("sales/inbox", build.thread("Reklamacja 7"))
+    _mirror(server, user, build, settings, [first, second])
+    add_user(session, "admin@firma.test", PASSWORD, role="admin")
+    session.commit()
+    ids = {
+        "first": first.id,
+        "second": second.id,
+        "first_thread": first.thread_id,
+        "second_thread": second.thread_id,
+        "first_location": first.locations[0].id,
+        "second_location": second.locations[0].id,
+        "inbox": build.folders["sales/inbox"].id,
+        "archive": build.folders["sales/archive"].id,
+        "trash": build.folders["sales/trash"].id,
+    }
+    session.close()
+    yield ImapMailbox(server, user, ids)
 
 
 def _mirror(server, user, build, settings, messages) -> None:

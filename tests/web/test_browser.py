@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from mailservice.db.session import session_factory
 from mailservice.users.service import add_user
+from tests.servers.dovecot import dovecot  # noqa: F401  (fixture)
 from tests.web.browser import browser_page, live_server, log_in
 from tests.web.builders import MailBuilder
 from tests.web.conftest import PASSWORD
@@ -43,9 +44,9 @@ def test_log_in_open_folder_and_thread_search_and_assign_a_sender(settings, mail
 
 
 @pytest.mark.imap
-def test_mark_read_and_move_a_message_then_see_it_moved_on_dovecot(settings):
+def test_mark_read_and_move_a_message_then_see_it_moved_on_dovecot(settings, dovecot):  # noqa: F811
     with (
-        imap_mailbox(settings) as box,
+        imap_mailbox(settings, dovecot) as box,
         live_server(settings) as base,
         browser_page(base) as (page, watch),
     ):

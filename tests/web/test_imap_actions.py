@@ -6,6 +6,7 @@ import pytest
 
 from mailservice.db.session import session_factory
 from mailservice.messages.models import MessageLocation
+from tests.servers.dovecot import dovecot  # noqa: F401  (fixture)
 from tests.web.conftest import csrf_of, login
 from tests.web.imap_mail import imap_mailbox
 
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.imap
 
 
 @pytest.fixture
-def box(settings):
-    with imap_mailbox(settings) as mailbox:
+def box(settings, dovecot):  # noqa: F811
+    with imap_mailbox(settings, dovecot) as mailbox:
         yield mailbox
 
 
