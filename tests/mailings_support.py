@@ -26,8 +26,13 @@ DOCUMENT = (
 )
 
 
-def make_contacts(session, count: int, group: str | None = "abonenci",
-                  start: int = 0, people: bool = False) -> list[int]:
+def make_contacts(
+    session,
+    count: int,
+    group: str | None = "abonenci",
+    start: int = 0,
+    people: bool = False,
+) -> list[int]:
     """Contacts "Firma N" with NIP-like numbers and one address each (biuroN@...);
     with `people`, also a bookkeeper (ksiegowaN@...) and a salesman."""
     ids = []
@@ -37,10 +42,20 @@ def make_contacts(session, count: int, group: str | None = "abonenci",
         session.add(contact)
         session.flush()
         if people:
-            _person(session, contact, f"Anna Ksiegowa{number}", "Główna księgowa",
-                    f"ksiegowa{number}@klient{number}.test")
-            _person(session, contact, f"Jan Handlowy{number}", "handlowiec",
-                    f"jan{number}@klient{number}.test")
+            _person(
+                session,
+                contact,
+                f"Anna Ksiegowa{number}",
+                "Główna księgowa",
+                f"ksiegowa{number}@klient{number}.test",
+            )
+            _person(
+                session,
+                contact,
+                f"Jan Handlowy{number}",
+                "handlowiec",
+                f"jan{number}@klient{number}.test",
+            )
         ids.append(contact.id)
     if group:
         add_to_group(session, group, ids)
@@ -64,11 +79,13 @@ def _person(session, contact, name, position, address) -> None:
 
 def make_mailing(session, settings: Settings, **changes) -> int:
     """A draft mailing to the group "abonenci" from account "office"; its id."""
-    values = dict(
-        name="Faktury listopad", account="office", subject="Zestawienie dla "
-        "{{ contact.name }}", body="<p>Dzień dobry, {{ person.name }}.</p>",
-        selection={"group": "abonenci"},
-    )
+    values = {
+        "name": "Faktury listopad",
+        "account": "office",
+        "subject": "Zestawienie dla {{ contact.name }}",
+        "body": "<p>Dzień dobry, {{ person.name }}.</p>",
+        "selection": {"group": "abonenci"},
+    }
     values.update(changes)
     mailing = create_mailing(session, settings, MailingSpec(**values))
     from mailservice.mailings.recipients import refresh_recipients
@@ -87,8 +104,12 @@ def run_to_end(settings: Settings, mailing_id: int, timeout: float = 60.0) -> bo
         return wait_finished(settings, mailing_id, timeout)
 
 
-def wait_finished(settings: Settings, mailing_id: int, timeout: float,
-                  sweep_every: float | None = None) -> bool:
+def wait_finished(
+    settings: Settings,
+    mailing_id: int,
+    timeout: float,
+    sweep_every: float | None = None,
+) -> bool:
     """Wait until the mailing is finished, running the sweeper if asked."""
     factory = session_factory(settings.effective_database_url)
     deadline = time.monotonic() + timeout
@@ -128,5 +149,8 @@ def by_recipient(sink) -> dict[str, list]:
 
 def contact_address(session, contact_id: int) -> str:
     """The first address of a contact."""
-    return session.scalar(select(ContactAddress.address).where(
-        ContactAddress.contact_id == contact_id).order_by(ContactAddress.id))
+    return session.scalar(
+        select(ContactAddress.address)
+        .where(ContactAddress.contact_id == contact_id)
+        .order_by(ContactAddress.id)
+    )

@@ -40,23 +40,30 @@ def invoke(settings, monkeypatch):
 
 def _spec(tmp_path, **extra) -> object:
     (tmp_path / "body.html").write_text(
-        "<p>Dzień dobry, do zapłaty {{ document.amount_due }} zł.</p>", "utf-8")
+        "<p>Dzień dobry, do zapłaty {{ document.amount_due }} zł.</p>", "utf-8"
+    )
     (tmp_path / "document.html").write_text(DOCUMENT, "utf-8")
     (tmp_path / "lista.csv").write_text(
         "email;amount_due;currency;file\n"
         "biuro0@klient0.test;10,00;PLN;umowa-0.pdf\n"
         "biuro1@klient1.test;20,00;PLN;umowa-1.pdf\n"
-        "biuro2@klient2.test;30,00;PLN;\n", "utf-8")
+        "biuro2@klient2.test;30,00;PLN;\n",
+        "utf-8",
+    )
     files = tmp_path / "pliki"
     files.mkdir()
     (files / "umowa-0.pdf").write_bytes(b"%PDF-1.4 umowa zero")
     (files / "umowa-1.pdf").write_bytes(b"%PDF-1.4 umowa jeden")
     lines = [
-        'name = "Zestawienia grudzień"', 'account = "office"',
-        'subject = "Zestawienie dla {{ contact.name }}"', 'body_file = "body.html"',
+        'name = "Zestawienia grudzień"',
+        'account = "office"',
+        'subject = "Zestawienie dla {{ contact.name }}"',
+        'body_file = "body.html"',
         'document_file = "document.html"',
         'document_filename = "zestawienie-{{ contact.nip }}.pdf"',
-        'recipients_csv = "lista.csv"', 'files_dir = "pliki"', 'files_match = "column"',
+        'recipients_csv = "lista.csv"',
+        'files_dir = "pliki"',
+        'files_match = "column"',
     ] + [f"{key} = {value}" for key, value in extra.items()]
     path = tmp_path / "mailing.toml"
     path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -136,9 +143,18 @@ def test_pausing_a_mailing_that_is_not_running_says_why(session, invoke, tmp_pat
 
 def test_open_invoices_filter_says_what_it_waits_for(session, invoke, tmp_path):
     add_sink_account(session, invoke.settings, 2525)
-    created = invoke("create", "--name", "Dłużnicy", "--account", "office",
-                     "--subject", "Przypomnienie", "--body-file",
-                     _spec(tmp_path).parent / "body.html", "--open-invoices")
+    created = invoke(
+        "create",
+        "--name",
+        "Dłużnicy",
+        "--account",
+        "office",
+        "--subject",
+        "Przypomnienie",
+        "--body-file",
+        _spec(tmp_path).parent / "body.html",
+        "--open-invoices",
+    )
 
     assert created.exit_code == 1
     assert "receivables" in created.output

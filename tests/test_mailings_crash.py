@@ -54,8 +54,9 @@ def _recipients_csv(session, mailing_id: int) -> None:
     lines = ["email;amount_due"] + [
         f"klient{n}@odbiorca{n % 7}.test;{n},00" for n in range(RECIPIENTS)
     ]
-    import_recipients_csv(session, get_mailing(session, mailing_id),
-                          "\n".join(lines).encode())
+    import_recipients_csv(
+        session, get_mailing(session, mailing_id), "\n".join(lines).encode()
+    )
     session.commit()
 
 
@@ -63,14 +64,21 @@ def test_worker_killed_halfway_leaves_each_recipient_exactly_one_message(
     session, settings, smtp_sink, redis_server, tmp_path
 ):
     settings = fast_settings(
-        settings, broker_url=redis_server.url, send_batch_size=20,
-        send_stranded_seconds=3.0, mailing_stranded_seconds=3.0, mailing_chunk_size=10,
-        send_per_minute=100_000, send_per_hour=1_000_000,
+        settings,
+        broker_url=redis_server.url,
+        send_batch_size=20,
+        send_stranded_seconds=3.0,
+        mailing_stranded_seconds=3.0,
+        mailing_chunk_size=10,
+        send_per_minute=100_000,
+        send_per_hour=1_000_000,
     )
     setup_broker(settings)
     add_sink_account(session, settings, smtp_sink.port)
     mailing_id = make_mailing(
-        session, settings, selection={},
+        session,
+        settings,
+        selection={},
         body="<p>Do zapłaty: {{ document.amount_due }} PLN.</p>",
     )
     _recipients_csv(session, mailing_id)
@@ -92,16 +100,24 @@ def test_worker_killed_halfway_leaves_each_recipient_exactly_one_message(
 
 def _waiting(session, mailing_id: int) -> int:
     session.expire_all()
-    return len(session.scalars(select(MailingRecipient.id).where(
-        MailingRecipient.mailing_id == mailing_id,
-        MailingRecipient.state.in_(("pending", "rendering")))).all())
+    return len(
+        session.scalars(
+            select(MailingRecipient.id).where(
+                MailingRecipient.mailing_id == mailing_id,
+                MailingRecipient.state.in_(("pending", "rendering")),
+            )
+        ).all()
+    )
 
 
 def _assert_one_message_each(session, mailing_id: int, sink) -> None:
     session.expire_all()
     rows = session.execute(
-        select(MailingRecipient.address, OutgoingMessage.message_id_header,
-               OutgoingMessage.state)
+        select(
+            MailingRecipient.address,
+            OutgoingMessage.message_id_header,
+            OutgoingMessage.state,
+        )
         .join(OutgoingMessage, OutgoingMessage.id == MailingRecipient.outgoing_id)
         .where(MailingRecipient.mailing_id == mailing_id)
     ).all()
@@ -116,8 +132,10 @@ def _assert_one_message_each(session, mailing_id: int, sink) -> None:
         assert {copy.message_id for copy in copies} == {expected[address]}, address
         assert len({copy.data for copy in copies}) == 1  # a resend is the same bytes
         number = int(address.removeprefix("klient").split("@")[0])
-        assert f"Do zapłaty: {number},00 PLN." in parsed(copies[0]).get_body(
-            ("plain",)).get_content()
+        assert (
+            f"Do zapłaty: {number},00 PLN."
+            in parsed(copies[0]).get_body(("plain",)).get_content()
+        )
         resent += len(copies) - 1
     # Only what the killed worker held between the server's 250 and its commit.
     assert resent <= THREADS, f"{resent} messages went twice"

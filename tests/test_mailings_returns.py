@@ -25,11 +25,13 @@ pytestmark = pytest.mark.imap
 
 
 def _sent_ids(session, mailing_id: int) -> dict[str, str]:
-    return dict(session.execute(
-        select(MailingRecipient.address, OutgoingMessage.message_id_header)
-        .join(OutgoingMessage, OutgoingMessage.id == MailingRecipient.outgoing_id)
-        .where(MailingRecipient.mailing_id == mailing_id)
-    ).all())
+    return dict(
+        session.execute(
+            select(MailingRecipient.address, OutgoingMessage.message_id_header)
+            .join(OutgoingMessage, OutgoingMessage.id == MailingRecipient.outgoing_id)
+            .where(MailingRecipient.mailing_id == mailing_id)
+        ).all()
+    )
 
 
 def test_replies_and_bounces_to_a_mailing_reach_its_report_and_threads(
@@ -39,24 +41,41 @@ def test_replies_and_bounces_to_a_mailing_reach_its_report_and_threads(
     user = dovecot.add_user()
     dovecot.create_folder(user, "Sent")
     add_account(
-        session, settings, name="biuro", imap_host=HOST, imap_port=dovecot.port,
-        imap_security="none", username=user.name, secret=user.password,
-        email="biuro@firma.test", smtp_host="127.0.0.1", smtp_port=smtp_sink.port,
+        session,
+        settings,
+        name="biuro",
+        imap_host=HOST,
+        imap_port=dovecot.port,
+        imap_security="none",
+        username=user.name,
+        secret=user.password,
+        email="biuro@firma.test",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_sink.port,
         smtp_security="none",
     )
     session.commit()
     assert sync_account(settings, "biuro").ok
     contacts = make_contacts(session, 3)
-    mailing_id = make_mailing(session, settings, account="biuro",
-                              subject="Potwierdzenie salda")
+    mailing_id = make_mailing(
+        session, settings, account="biuro", subject="Potwierdzenie salda"
+    )
     assert run_to_end(settings, mailing_id)
     sent = _sent_ids(session, mailing_id)
 
-    dovecot.append_many(user, "INBOX", [
-        _reply("biuro0@klient0.test", "Re: Potwierdzenie salda",
-               sent["biuro0@klient0.test"], 1),
-        _dsn("biuro2@klient2.test", sent["biuro2@klient2.test"]),
-    ])
+    dovecot.append_many(
+        user,
+        "INBOX",
+        [
+            _reply(
+                "biuro0@klient0.test",
+                "Re: Potwierdzenie salda",
+                sent["biuro0@klient0.test"],
+                1,
+            ),
+            _dsn("biuro2@klient2.test", sent["biuro2@klient2.test"]),
+        ],
+    )
     assert sync_account(settings, "biuro").ok
     scan_returns(settings)
 
@@ -67,14 +86,24 @@ def test_replies_and_bounces_to_a_mailing_reach_its_report_and_threads(
     assert outcomes["biuro1@klient1.test"].replied_at is None
     assert outcomes["biuro2@klient2.test"].outcome == "bounced"
 
-    ours = session.scalar(select(Message.thread_id).where(
-        Message.message_id_header == sent["biuro0@klient0.test"]))
-    reply = session.scalar(select(Message.thread_id).where(
-        Message.message_id_header == "reply-1@klient.test"))
+    ours = session.scalar(
+        select(Message.thread_id).where(
+            Message.message_id_header == sent["biuro0@klient0.test"]
+        )
+    )
+    reply = session.scalar(
+        select(Message.thread_id).where(
+            Message.message_id_header == "reply-1@klient.test"
+        )
+    )
     assert ours is not None and reply == ours
     [thread] = contact_history(session, contacts[0])
     assert thread.thread_id == ours and thread.message_count == 2
 
     again = mailing_from_failures(session, settings, mailing_id)
-    assert [r.address for r in session.scalars(select(MailingRecipient).where(
-        MailingRecipient.mailing_id == again.id))] == ["biuro2@klient2.test"]
+    assert [
+        r.address
+        for r in session.scalars(
+            select(MailingRecipient).where(MailingRecipient.mailing_id == again.id)
+        )
+    ] == ["biuro2@klient2.test"]

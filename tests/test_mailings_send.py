@@ -56,22 +56,30 @@ def _csv_fields(session, mailing_id, rows: list[tuple[str, str]]) -> None:
     from mailservice.mailings.csvlist import import_recipients_csv
 
     lines = ["email;amount_due;currency;number"] + [
-        f"{address};{amount};PLN;FS/{n}/2026" for n, (address, amount) in enumerate(rows)
+        f"{address};{amount};PLN;FS/{n}/2026"
+        for n, (address, amount) in enumerate(rows)
     ]
-    import_recipients_csv(session, get_mailing(session, mailing_id),
-                          "\n".join(lines).encode())
+    import_recipients_csv(
+        session, get_mailing(session, mailing_id), "\n".join(lines).encode()
+    )
     session.commit()
 
 
 def test_each_recipient_gets_their_own_fields_and_pdf(session, fast, office, smtp_sink):
     make_contacts(session, 6, group=None)
     mailing_id = make_mailing(
-        session, fast, selection={}, document=DOCUMENT,
+        session,
+        fast,
+        selection={},
+        document=DOCUMENT,
         document_filename="zestawienie-{{ document.number }}.pdf",
         body="<p>Do zapłaty {{ document.amount_due }} {{ document.currency }}.</p>",
     )
-    _csv_fields(session, mailing_id, [(f"biuro{n}@klient{n}.test", f"{n}00,50")
-                                      for n in range(6)])
+    _csv_fields(
+        session,
+        mailing_id,
+        [(f"biuro{n}@klient{n}.test", f"{n}00,50") for n in range(6)],
+    )
 
     assert run_to_end(fast, mailing_id)
 
@@ -121,8 +129,13 @@ def test_pause_holds_queued_messages_and_resume_sends_the_rest(
     # No worker runs yet: the first chunks render here, then the mailing pauses.
     from mailservice.mailings.rendering import render_chunk
 
-    ids = list(session.scalars(select(MailingRecipient.id).where(
-        MailingRecipient.mailing_id == mailing_id).order_by(MailingRecipient.position)))
+    ids = list(
+        session.scalars(
+            select(MailingRecipient.id)
+            .where(MailingRecipient.mailing_id == mailing_id)
+            .order_by(MailingRecipient.position)
+        )
+    )
     render_chunk(fast, mailing_id, ids[:4])
     held = pause_mailing(session, mailing_id)
     render_chunk(fast, mailing_id, ids[4:8])  # a late job: it renders nothing
@@ -148,8 +161,13 @@ def test_cancel_sends_nothing_more_and_the_report_says_so(
     start_mailing(session, fast, mailing_id)
     from mailservice.mailings.rendering import render_chunk
 
-    ids = list(session.scalars(select(MailingRecipient.id).where(
-        MailingRecipient.mailing_id == mailing_id).order_by(MailingRecipient.position)))
+    ids = list(
+        session.scalars(
+            select(MailingRecipient.id)
+            .where(MailingRecipient.mailing_id == mailing_id)
+            .order_by(MailingRecipient.position)
+        )
+    )
     render_chunk(fast, mailing_id, ids[:3])
 
     cancel_mailing(session, mailing_id)
@@ -169,7 +187,9 @@ def test_preview_shows_a_recipients_message_and_a_test_goes_only_to_me(
     preview = preview_message(session, fast, mailing_id, 2)
     assert preview.subject == "Zestawienie dla Firma 1"
     assert preview.to == "Firma 1 <biuro1@klient1.test>"
-    assert "Dzień dobry, Firma 1." in preview.text and "office@firma.test" in preview.text
+    assert (
+        "Dzień dobry, Firma 1." in preview.text and "office@firma.test" in preview.text
+    )
     assert "Kontrahent: Firma 1" in pdf_text(preview.attachments[0][2])
 
     outgoing = send_test(session, fast, mailing_id, 2, "ja@firma.test")
@@ -196,7 +216,12 @@ def test_temporary_failures_are_retried_and_permanent_ones_reported(
 
     rows = {row.position: row for row in report_rows(session, mailing_id)}
     assert [rows[n].outcome for n in range(1, 6)] == [
-        "sent", "sent", "sent", "failed", "sent"]
+        "sent",
+        "sent",
+        "sent",
+        "failed",
+        "sent",
+    ]
     assert "550 5.1.1 no such user" in rows[4].reason
     lines = []
     import io
@@ -219,8 +244,11 @@ def test_a_new_mailing_from_failures_goes_to_the_failed_only(
     again = mailing_from_failures(session, fast, mailing_id)
     session.commit()
 
-    rows = list(session.scalars(select(MailingRecipient).where(
-        MailingRecipient.mailing_id == again.id)))
+    rows = list(
+        session.scalars(
+            select(MailingRecipient).where(MailingRecipient.mailing_id == again.id)
+        )
+    )
     assert [r.address for r in rows] == ["biuro2@klient2.test"]
     assert again.document_source == DOCUMENT and again.state == "draft"
 

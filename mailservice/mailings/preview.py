@@ -45,7 +45,11 @@ def preview_message(
     mailing = get_mailing(session, mailing_id)
     recipient = recipient_at(session, mailing_id, position)
     sender = sender_of(session, settings, mailing)
-    rendered = render_for(session, settings, mailing, recipient, sender)
+    # The preview's unsubscribe link is a test link: a click on it while
+    # checking the message must not unsubscribe the recipient.
+    rendered = render_for(
+        session, settings, mailing, recipient, sender, unsubscribe_id=TEST_RECIPIENT
+    )
     html = rendered.html
     if mailing.include_signature:
         version = signature_for(

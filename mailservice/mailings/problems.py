@@ -239,3 +239,19 @@ def skipped_count(session: Session, mailing_id: int) -> int:
         )
         or 0
     )
+
+
+def skipped_problems(
+    session: Session, mailing_id: int, limit: int
+) -> list[RecipientProblem]:
+    """The recipients a started mailing skipped, with the reason noted at start."""
+    rows = session.scalars(
+        select(MailingRecipient)
+        .where(
+            MailingRecipient.mailing_id == mailing_id,
+            MailingRecipient.state == SKIPPED,
+        )
+        .order_by(MailingRecipient.position)
+        .limit(limit)
+    )
+    return [_make(row, row.problem or "", row.error or "") for row in rows]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+from itertools import islice
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -24,9 +25,9 @@ from mailservice.mailings import running
 from mailservice.mailings.building import fill_recipients
 from mailservice.mailings.csvlist import import_recipients_csv
 from mailservice.mailings.files import add_file
-from mailservice.mailings.models import RUNNING, Mailing, MailingRecipient
+from mailservice.mailings.models import DRAFT, RUNNING, Mailing, MailingRecipient
 from mailservice.mailings.preview import preview_message, send_test
-from mailservice.mailings.problems import recipient_problems
+from mailservice.mailings.problems import recipient_problems, skipped_problems
 from mailservice.mailings.progress import mailing_progress
 from mailservice.mailings.recipients import add_by_hand, count_recipients, get_mailing
 from mailservice.mailings.report import (
@@ -91,7 +92,12 @@ def new_form(ctx: Ctx) -> Response:
     """An empty mailing form."""
     spec = MailingSpec(name="", account="", subject="", body="")
     return _render(
-        ctx, "edit.html", spec=spec, mailing=None, error=None, sending_accounts=_accounts(ctx)
+        ctx,
+        "edit.html",
+        spec=spec,
+        mailing=None,
+        error=None,
+        sending_accounts=_accounts(ctx),
     )
 
 
@@ -221,11 +227,10 @@ def overview(ctx: Ctx) -> Response:
     if mailing.state == RUNNING:
         running.finish_if_done(ctx.db, mailing.id)
         ctx.db.refresh(mailing)
-    problems = []
-    for problem in recipient_problems(ctx.db, mailing):
-        problems.append(problem)
-        if len(problems) >= PROBLEMS_SHOWN:
-            break
+    if mailing.state == DRAFT:
+        problems = list(islice(recipient_problems(ctx.db, mailing), PROBLEMS_SHOWN))
+    else:  # marked when it started: no need to look at every recipient again
+        problems = skipped_problems(ctx.db, mailing.id, PROBLEMS_SHOWN)
     return _render(
         ctx,
         "overview.html",
