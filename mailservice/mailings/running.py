@@ -287,7 +287,20 @@ def sweep_mailings(settings: Settings, redispatch_all: bool = False) -> int:
             ).rowcount
             if freed:
                 log.warning("mailing=%s freed %d stranded claims", mailing_id, freed)
-            waited = None if redispatch_all else cutoff
-            again += dispatch_pending(session, settings, mailing_id, waited)
+            if redispatch_all:
+                again += dispatch_pending(session, settings, mailing_id)
+            elif not _rendered_since(session, mailing_id, cutoff):
+                # Jobs that are flowing will reach the rest; only a mailing with
+                # no claim for a while has lost its jobs (a broker restart).
+                again += dispatch_pending(session, settings, mailing_id, cutoff)
             finish_if_done(session, mailing_id)
     return again
+
+
+def _rendered_since(session: Session, mailing_id: int, since: datetime) -> bool:
+    last = session.scalar(
+        select(func.max(MailingRecipient.claimed_at)).where(
+            MailingRecipient.mailing_id == mailing_id
+        )
+    )
+    return last is not None and last >= since
