@@ -262,3 +262,41 @@ def test_sent_messages_join_the_contacts_history(session, fast, office, smtp_sin
     with factory() as fresh:
         history = contact_history(fresh, contacts[1])
     assert [thread.subject for thread in history] == ["Zestawienie dla Firma 1"]
+
+
+def test_jobs_lost_with_the_broker_are_dispatched_again_when_workers_start(
+    session, fast, office, smtp_sink
+):
+    from mailservice.jobs.broker import setup_broker
+
+    make_contacts(session, 7)
+    mailing_id = make_mailing(session, fast)
+    start_mailing(session, fast, mailing_id)  # jobs sit in this broker only
+    setup_broker(fast)  # a restart: a new in-memory broker, the jobs are gone
+
+    with embedded_workers(fast):  # starts with a sweep that re-dispatches
+        assert wait_finished(fast, mailing_id, 60)
+
+    assert len(by_recipient(smtp_sink)) == 7 and not smtp_sink.duplicates()
+
+
+def test_a_render_claim_left_by_a_dead_worker_is_freed_and_sent_once(
+    session, fast, office, smtp_sink
+):
+    from mailservice.mailings.rendering import _claim
+
+    fast = fast.model_copy(update={"mailing_stranded_seconds": 0.5})
+    make_contacts(session, 5)
+    mailing_id = make_mailing(session, fast)
+    start_mailing(session, fast, mailing_id)
+    ids = list(
+        session.scalars(
+            select(MailingRecipient.id).where(MailingRecipient.mailing_id == mailing_id)
+        )
+    )
+    assert len(_claim(session, mailing_id, ids[:3], "dead-worker:1")) == 3
+
+    with embedded_workers(fast, sweep_every=0.3):
+        assert wait_finished(fast, mailing_id, 60)
+
+    assert len(by_recipient(smtp_sink)) == 5 and not smtp_sink.duplicates()
