@@ -28,6 +28,22 @@ DEFAULT_LOCALE = "pl"
 TIME_ZONE = get_timezone("Europe/Warsaw")
 
 
+def _(message: str) -> str:
+    """Marks a string for the catalogs; translated later, per user."""
+    return message
+
+
+# How folders with a known role are called, whatever the server names them.
+ROLE_NAMES = {
+    "inbox": _("Inbox"),
+    "sent": _("Sent"),
+    "drafts": _("Drafts"),
+    "archive": _("Archive"),
+    "junk": _("Junk"),
+    "trash": _("Trash"),
+}
+
+
 @lru_cache(maxsize=4)
 def translations(locale: str) -> Translations:
     """The compiled catalog of a locale (read from its .po file once per process)."""
@@ -49,11 +65,18 @@ class Formats:
         self.babel_locale = Locale.parse(locale)
         self._translations = translations(locale)
         self._short_date = self.babel_locale.date_formats["short"].pattern
+        self._role_names = {
+            role: self._translations.gettext(name) for role, name in ROLE_NAMES.items()
+        }
 
     def gettext(self, message: str, **variables) -> Markup:
         """A translated string; variables are escaped into it (Jinja newstyle)."""
         text = Markup(self._translations.gettext(message))
         return text % variables if variables else text
+
+    def folder_label(self, folder) -> str:
+        """A folder's name for people: its role's name in this language, or its own."""
+        return self._role_names.get(folder.role or "") or folder.name
 
     def plain(self, message: str) -> str:
         """The translation of a domain error's text, as plain (to be escaped) text.

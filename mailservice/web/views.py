@@ -78,6 +78,7 @@ class Ctx:
             "ngettext": self.fmt.ngettext,
             "_": self.fmt.gettext,
             "fmt": self.fmt,
+            "folder_label": self.fmt.folder_label,
             "login": self.login,
             "user": self.login.user if self.login else None,
             "csrf": self.login.csrf_token if self.login else "",
