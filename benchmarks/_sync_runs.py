@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -33,10 +34,10 @@ GNU_TIME = "/usr/bin/time"  # Debian's `time` package
 # mbsync sleeps a second when a Maildir changed within the last second (its
 # change detection goes by timestamps); a re-sync minutes later never meets it.
 MBSYNC_SETTLE_SECONDS = 1.5
-# The last words of `mailservice sync`'s summary line: "... deleted on server, 2.41 s"
 SAMPLE_SECONDS = 0.05
 # Logged by the sync once its imports are done and it has connected.
 SYNC_STARTED = "imap connected"
+# The end of `mailservice sync`'s summary line: "... deleted on server, 2.41 s"
 _SUMMARY = re.compile(r"deleted on server, ([0-9.]+) s$", re.MULTILINE)
 
 
@@ -92,8 +93,15 @@ def timed(argv: list[str], log: Path, env: dict | None = None,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             env=env, cwd=cwd,
         )
-        working = _sample_rss(process, log, watch_after) if watch_after else None
-        code = process.wait()
+        try:
+            working = _sample_rss(process, log, watch_after) if watch_after else None
+            code = process.wait()
+        except BaseException:  # interrupted: leave no contender running
+            for child in _children(process.pid):
+                os.kill(child, signal.SIGKILL)
+            process.kill()
+            process.wait()
+            raise
         seconds = time.perf_counter() - began
     output = log.read_text(errors="replace")
     if code != 0:
@@ -257,7 +265,7 @@ def _prepare(server: MailServer, user: MailUser, box: Mailbox, url: str,
 
 def _check(url: str, box: Mailbox) -> dict[str, int]:
     """What the database holds after the runs; raises when mail is missing."""
-    engine = sa.create_engine(url or "sqlite://")
+    engine = sa.create_engine(url)
     queries = {
         "locations": "SELECT count(*) FROM message_locations WHERE deleted_at IS NULL",
         "messages": "SELECT count(*) FROM messages",

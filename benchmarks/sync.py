@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +36,8 @@ FULL_ROWS = ("ours full", "mbsync full", "raw floor", "extraction")
 def main(argv: list[str]) -> int:
     """Run the benchmark and print its tables and JSON line."""
     options = _options(argv)
+    # Stopped with SIGTERM, still stop Dovecot and drop the databases (finally:).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     missing = [tool for tool in ("dovecot", "mbsync", runs.GNU_TIME)
                if shutil.which(tool) is None]
     if missing:
