@@ -8,16 +8,19 @@ The TOML file is ``$MAILSERVICE_CONFIG`` or ``config/mailservice.toml`` when pre
 from __future__ import annotations
 
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from mailservice.errors import ConfigurationError
 
 DEFAULT_TOML = Path("config/mailservice.toml")
 
@@ -30,8 +33,25 @@ FREE_MAIL_DOMAINS = (
 
 
 def _toml_path() -> Path | None:
-    path = Path(os.environ.get("MAILSERVICE_CONFIG", DEFAULT_TOML))
+    named = os.environ.get("MAILSERVICE_CONFIG")
+    if named and not Path(named).is_file():
+        raise ConfigurationError(f"MAILSERVICE_CONFIG names {named}, which is no file")
+    path = Path(named or DEFAULT_TOML)
     return path if path.is_file() else None
+
+
+def _check_toml(path: Path, known: set[str]) -> None:
+    """Refuse a settings file that does not parse or names a setting that isn't."""
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"settings file {path}: {exc}") from exc
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"settings file {path}: unknown setting(s) {', '.join(unknown)}; "
+            "see config/mailservice.example.toml"
+        )
 
 
 class Settings(BaseSettings):
@@ -91,6 +111,7 @@ class Settings(BaseSettings):
         sources = [init_settings, env_settings]
         toml = _toml_path()
         if toml is not None:
+            _check_toml(toml, set(settings_cls.model_fields))
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
         return tuple(sources)
 
@@ -109,5 +130,12 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings of this process, read once."""
-    return Settings()
+    """The settings of this process, read once; a bad value is a ConfigurationError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

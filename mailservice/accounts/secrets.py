@@ -17,11 +17,23 @@ log = logging.getLogger(__name__)
 def load_key(settings: Settings) -> bytes:
     """The Fernet key from the settings, or from data_dir/secret.key (made once)."""
     if settings.secret_key:
-        return settings.secret_key.encode()
+        return _checked(settings.secret_key.encode(), "MAILSERVICE_SECRET_KEY")
     path = settings.data_dir / "secret.key"
     if not path.exists():
         _create_key_file(path)
-    return path.read_bytes().strip()
+    return _checked(path.read_bytes().strip(), str(path))
+
+
+def _checked(key: bytes, where: str) -> bytes:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError) as exc:
+        raise SecretKeyError(
+            f"the secret key in {where} is not a Fernet key (32 url-safe base64 "
+            "bytes); make one with: python -c \"from cryptography.fernet import "
+            "Fernet; print(Fernet.generate_key().decode())\""
+        ) from exc
+    return key
 
 
 def _create_key_file(path: Path) -> None:
@@ -39,8 +51,9 @@ def encrypt_secret(settings: Settings, plaintext: str) -> str:
 
 def decrypt_secret(settings: Settings, token: str, account_name: str) -> str:
     """The plaintext of a stored secret; a wrong key names the account."""
+    key = load_key(settings)
     try:
-        return Fernet(load_key(settings)).decrypt(token.encode()).decode()
+        return Fernet(key).decrypt(token.encode()).decode()
     except (InvalidToken, ValueError) as exc:
         raise SecretKeyError(
             f"account {account_name!r}: its stored password cannot be decrypted with "

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import click
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from mailservice.config import Settings, get_settings
@@ -40,8 +41,24 @@ def db_session() -> Iterator[Session]:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn domain errors into a one-line message and exit status 1."""
+    """Turn domain and database errors into a one-line message and exit status 1."""
     try:
         yield
     except MailserviceError as exc:
         raise click.ClickException(str(exc)) from exc
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
+        raise click.ClickException(
+            f"MAILSERVICE_DATABASE_URL is not a usable database URL: {exc}; use "
+            "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB"
+        ) from exc
+    except sa_exc.DBAPIError as exc:
+        raise click.ClickException(_database_problem(exc)) from exc
+
+
+def _database_problem(exc: sa_exc.DBAPIError) -> str:
+    text = str(exc.orig)
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return "the database has no schema yet: run `mailservice init` first"
+    if isinstance(exc, sa_exc.OperationalError):
+        return f"the database cannot be reached: {text.strip().splitlines()[0]}"
+    return f"the database refused the request: {text.strip().splitlines()[0]}"
