@@ -58,5 +58,6 @@ def decrypt_secret(settings: Settings, token: str, account_name: str) -> str:
         raise SecretKeyError(
             f"account {account_name!r}: its stored password cannot be decrypted with "
             "the configured secret key (MAILSERVICE_SECRET_KEY or data/secret.key); "
-            "set the key it was saved with, or add the account again"
+            "set the key it was saved with, or store the password again with "
+            f"`mailservice account password {account_name}`"
         ) from exc

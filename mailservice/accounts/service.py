@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mailservice.accounts.models import Account
@@ -48,6 +48,8 @@ def add_account(
 ) -> Account:
     """Create an account with its secret encrypted; the name must be new."""
     validate_connection(imap_host, imap_security, "IMAP")
+    validate_port(imap_port, "IMAP")
+    validate_port(smtp_port, "SMTP")
     if smtp_host:
         validate_connection(smtp_host, smtp_security or "starttls", "SMTP")
     if auth_method not in AUTH_METHODS:
@@ -72,6 +74,33 @@ def add_account(
     session.flush()
     log.info("account added account=%s id=%s", name, account.id)
     return account
+
+
+def validate_port(port: int | None, what: str) -> None:
+    """Refuse a port number no server can listen on."""
+    if port is not None and not 1 <= port <= 65535:
+        raise AccountError(f"{what} port must be between 1 and 65535, not {port}")
+
+
+def set_secret(session: Session, settings: Settings, name: str, secret: str) -> Account:
+    """Replace the stored password or token of an account (after a change or a new key)."""
+    account = get_account(session, name)
+    account.secret_encrypted = encrypt_secret(settings, secret)
+    account.last_error = None
+    log.info("account secret replaced account=%s", name)
+    return account
+
+
+def remove_account(session: Session, name: str) -> None:
+    """Forget an account with its folders, locations, outbox and mailings.
+
+    Messages and threads stay: they belong to the contacts' history.
+    """
+    account = get_account(session, name)
+    # The database cascades to folders and locations (ON DELETE CASCADE).
+    session.execute(delete(Account).where(Account.id == account.id))
+    session.expunge(account)
+    log.info("account removed account=%s", name)
 
 
 def get_account(session: Session, name: str) -> Account:

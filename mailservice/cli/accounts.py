@@ -6,7 +6,12 @@ import os
 
 import click
 
-from mailservice.accounts.service import add_account, list_accounts
+from mailservice.accounts.service import (
+    add_account,
+    list_accounts,
+    remove_account,
+    set_secret,
+)
 from mailservice.cli.context import db_session, settings, user_errors
 
 PASSWORD_ENV = "MAILSERVICE_ACCOUNT_PASSWORD"
@@ -57,6 +62,31 @@ def list_command() -> None:
                 f"{account.name}\t{account.username}@{account.imap_host}:"
                 f"{account.imap_port}\tlast sync {synced}"
             )
+
+
+@account_group.command("password")
+@click.argument("name")
+def password_command(name: str) -> None:
+    """Store a new password (or token) for NAME, e.g. after a refused login."""
+    secret = os.environ.get(PASSWORD_ENV) or click.prompt("Password", hide_input=True)
+    with user_errors(), db_session() as session:
+        set_secret(session, settings(), name, secret)
+    click.echo(f"password of account {name!r} replaced")
+
+
+@account_group.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove_command(name: str, yes: bool) -> None:
+    """Stop syncing NAME; its synced messages stay in the contacts' history."""
+    if not yes:
+        click.confirm(
+            f"Remove account {name!r} with its folder list, outbox and mailings? "
+            "Synced messages stay in the contacts' history.", abort=True
+        )
+    with user_errors(), db_session() as session:
+        remove_account(session, name)
+    click.echo(f"account {name!r} removed")
 
 
 def register(cli: click.Group) -> None:
