@@ -23,7 +23,7 @@ from mailservice.accounts.service import get_account, list_accounts
 from mailservice.config import Settings
 from mailservice.db.base import utcnow
 from mailservice.db.session import session_factory
-from mailservice.errors import MailserviceError
+from mailservice.errors import ImapLoginError, MailserviceError, SecretKeyError
 from mailservice.store.raw import RawStore
 from mailservice.sync.folder_sync import BatchHook, SyncContext, sync_folder
 from mailservice.sync.folders import list_remote_folders, reconcile_folders
@@ -46,6 +46,9 @@ class AccountReport:
     deleted: int = 0
     seconds: float = 0.0
     error: str | None = None
+    # The server refused the login or the secret could not be read: retrying
+    # soon cannot help and may get the account locked by the provider.
+    login_refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,7 @@ def sync_account(
             _sync(session, settings, account, report, on_batch, ssl_context)
         except MailserviceError as exc:
             report.error = str(exc)
+            report.login_refused = isinstance(exc, (ImapLoginError, SecretKeyError))
             log.error("sync failed account=%s: %s", name, exc)
         except Exception as exc:  # noqa: BLE001 - one account must not stop the rest
             report.error = f"account {name!r}: sync stopped by an internal error: {exc}"

@@ -16,7 +16,7 @@ import time
 from mailservice.accounts.service import get_account, list_accounts
 from mailservice.config import Settings
 from mailservice.db.session import session_factory
-from mailservice.errors import MailserviceError
+from mailservice.errors import ImapLoginError, MailserviceError, SecretKeyError
 from mailservice.sync.engine import sync_account
 from mailservice.sync.imap import close, connect, imap_errors
 
@@ -26,16 +26,54 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 # After a failed IDLE connection, wait this long before trying again.
 RETRY_SECONDS = 30.0
+# A refused login waits twice as long each time, up to this; providers lock
+# accounts that keep failing.
+MAX_LOGIN_BACKOFF_SECONDS = 3600.0
+
+
+class LoginBackoff:
+    """When each account whose login was refused may be tried again."""
+
+    def __init__(self, first_seconds: float = RETRY_SECONDS) -> None:
+        self.first_seconds = first_seconds
+        self._failures: dict[str, int] = {}
+        self._next_try: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, name: str) -> bool:
+        """Whether `name` may be tried now."""
+        with self._lock:
+            return time.monotonic() >= self._next_try.get(name, 0.0)
+
+    def refused(self, name: str) -> float:
+        """Record a refused login; the seconds until the next try."""
+        with self._lock:
+            failures = self._failures.get(name, 0) + 1
+            self._failures[name] = failures
+            wait = min(self.first_seconds * 2 ** (failures - 1),
+                       MAX_LOGIN_BACKOFF_SECONDS)
+            self._next_try[name] = time.monotonic() + wait
+        log.warning("login refused account=%s failures=%s next try in %.0fs",
+                    name, failures, wait)
+        return wait
+
+    def succeeded(self, name: str) -> None:
+        """Forget the failures of `name`."""
+        with self._lock:
+            self._failures.pop(name, None)
+            self._next_try.pop(name, None)
 
 
 def run_watch(settings: Settings, stop_event: threading.Event) -> None:
     """Sync every account now, then on IDLE news and every poll, until stopped."""
     wanted: queue.Queue[str] = queue.Queue()
+    backoff = LoginBackoff()
     # TODO: an account added while the watch runs gets no IDLE thread until the
     # next start; until then it is synced by the poll only.
     names = _account_names(settings)
     watchers = [
-        threading.Thread(target=_idle_inbox, args=(settings, name, wanted, stop_event),
+        threading.Thread(target=_idle_inbox,
+                         args=(settings, name, wanted, stop_event, backoff),
                          name=f"idle-{name}", daemon=True)
         for name in names
     ]
@@ -50,7 +88,7 @@ def run_watch(settings: Settings, stop_event: threading.Event) -> None:
             for name in _account_names(settings):
                 wanted.put(name)
             next_poll = time.monotonic() + settings.poll_seconds
-        _run_wanted_syncs(settings, wanted, stop_event)
+        _run_wanted_syncs(settings, wanted, stop_event, backoff)
     for watcher in watchers:
         watcher.join(timeout=TICK_SECONDS * 5)
     log.info("watch stopped")
@@ -62,7 +100,10 @@ def _account_names(settings: Settings) -> list[str]:
 
 
 def _run_wanted_syncs(
-    settings: Settings, wanted: queue.Queue[str], stop_event: threading.Event
+    settings: Settings,
+    wanted: queue.Queue[str],
+    stop_event: threading.Event,
+    backoff: LoginBackoff,
 ) -> None:
     try:
         name = wanted.get(timeout=TICK_SECONDS)
@@ -75,10 +116,17 @@ def _run_wanted_syncs(
     for name in sorted(pending):
         if stop_event.is_set():
             return
+        if not backoff.due(name):
+            continue
         try:
-            sync_account(settings, name)
+            report = sync_account(settings, name)
         except MailserviceError as exc:  # the account was removed meanwhile
             log.warning("watch could not sync account=%s: %s", name, exc)
+            continue
+        if report.login_refused:
+            backoff.refused(name)
+        elif report.ok:
+            backoff.succeeded(name)
 
 
 def _idle_inbox(
@@ -86,10 +134,18 @@ def _idle_inbox(
     name: str,
     wanted: queue.Queue[str],
     stop_event: threading.Event,
+    backoff: LoginBackoff,
 ) -> None:
     while not stop_event.is_set():
+        if not backoff.due(name):
+            stop_event.wait(TICK_SECONDS)
+            continue
         try:
             _idle_once(settings, name, wanted, stop_event)
+        except (ImapLoginError, SecretKeyError):
+            # The poll's sync records the refusal and sets the backoff; the
+            # IDLE thread waits for the same moment.
+            stop_event.wait(RETRY_SECONDS)
         except MailserviceError as exc:
             log.warning("idle stopped account=%s: %s; retrying", name, exc)
             stop_event.wait(RETRY_SECONDS)
