@@ -29,7 +29,7 @@ def list_command(limit: int) -> None:
 
 
 @threads_group.command("show")
-@click.argument("thread_id", type=int)
+@click.argument("thread_id", type=click.IntRange(1, 2**63 - 1))
 def show_command(thread_id: int) -> None:
     """Show thread THREAD_ID: its messages in date order and the linked contacts."""
     with user_errors(), db_session() as session:
