@@ -88,13 +88,22 @@ def _claim(session: Session, mailing_id: int, ids: list[int], token: str) -> lis
     running = session.scalar(select(Mailing.state).where(Mailing.id == mailing_id))
     if running != RUNNING:
         return []
-    session.execute(
-        update(MailingRecipient)
+    waiting = (
+        select(MailingRecipient.id)
         .where(
             MailingRecipient.id.in_(ids),
             MailingRecipient.mailing_id == mailing_id,
             MailingRecipient.state == PENDING,
         )
+        .order_by(MailingRecipient.id)
+        # A row another transaction holds is being handed to another job (a
+        # dispatch marks it): skipping it loses nothing, waiting could deadlock.
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(MailingRecipient)
+        .where(MailingRecipient.id.in_(waiting), MailingRecipient.state == PENDING)
         .values(state=RENDERING, claimed_by=token, claimed_at=utcnow())
         .execution_options(synchronize_session=False)
     )

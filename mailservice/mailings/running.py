@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from mailservice.config import Settings
@@ -90,6 +91,11 @@ def dispatch_pending(
     `waited_before`, when given); commits; how many recipients."""
     from mailservice.mailings.jobs import render_mailing_chunk
 
+    # The mailing row first, as every writer of its recipients takes it: the
+    # same order everywhere, so no two of them wait on each other.
+    if not lock_mailing(session, mailing_id, RUNNING):
+        session.commit()
+        return 0
     query = select(MailingRecipient.id).where(
         MailingRecipient.mailing_id == mailing_id, MailingRecipient.state == PENDING
     )
@@ -273,27 +279,45 @@ def sweep_mailings(settings: Settings, redispatch_all: bool = False) -> int:
             session.scalars(select(Mailing.id).where(Mailing.state == RUNNING))
         )
         for mailing_id in running:
-            freed = session.execute(
-                update(MailingRecipient)
-                .where(
-                    MailingRecipient.mailing_id == mailing_id,
-                    MailingRecipient.state == RENDERING,
-                    MailingRecipient.claimed_at < cutoff,
+            try:
+                again += _sweep_one(
+                    session, settings, mailing_id, cutoff, redispatch_all
                 )
-                .values(
-                    state=PENDING, claimed_by=None, claimed_at=None, dispatched_at=None
+            except OperationalError as exc:  # a deadlock victim, a lock timeout
+                session.rollback()
+                log.warning(
+                    "mailing=%s sweep put off to the next one: %s",
+                    mailing_id,
+                    exc.orig or exc,
                 )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if freed:
-                log.warning("mailing=%s freed %d stranded claims", mailing_id, freed)
-            if redispatch_all:
-                again += dispatch_pending(session, settings, mailing_id)
-            elif not _rendered_since(session, mailing_id, cutoff):
-                # Jobs that are flowing will reach the rest; only a mailing with
-                # no claim for a while has lost its jobs (a broker restart).
-                again += dispatch_pending(session, settings, mailing_id, cutoff)
-            finish_if_done(session, mailing_id)
+    return again
+
+
+def _sweep_one(session, settings, mailing_id, cutoff, redispatch_all) -> int:
+    if not lock_mailing(session, mailing_id, RUNNING):
+        session.rollback()
+        return 0
+    freed = session.execute(
+        update(MailingRecipient)
+        .where(
+            MailingRecipient.mailing_id == mailing_id,
+            MailingRecipient.state == RENDERING,
+            MailingRecipient.claimed_at < cutoff,
+        )
+        .values(state=PENDING, claimed_by=None, claimed_at=None, dispatched_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if freed:
+        log.warning("mailing=%s freed %d stranded claims", mailing_id, freed)
+    again = 0
+    if redispatch_all:
+        again = dispatch_pending(session, settings, mailing_id)
+    elif not _rendered_since(session, mailing_id, cutoff):
+        # Jobs that are flowing will reach the rest; only a mailing with no
+        # claim for a while has lost its jobs (a broker restart).
+        again = dispatch_pending(session, settings, mailing_id, cutoff)
+    session.commit()
+    finish_if_done(session, mailing_id)
     return again
 
 
