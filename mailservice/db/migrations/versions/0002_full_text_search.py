@@ -42,9 +42,12 @@ def upgrade() -> None:
 
 def _upgrade_sqlite() -> None:
     # rowid is the message id; the columns are searched together or one by one.
+    # Prefix indexes: every search word matches as a prefix ("fakt" finds
+    # "faktura"), which without them scans the term list (2-3x slower).
     op.execute(
         "CREATE VIRTUAL TABLE message_search USING fts5("
-        "subject, addresses, attachments, body, tokenize = 'unicode61')"
+        "subject, addresses, attachments, body, tokenize = 'unicode61', "
+        "prefix = '2 3 4')"
     )
     op.execute(
         "CREATE TRIGGER message_search_forget AFTER DELETE ON messages BEGIN "
