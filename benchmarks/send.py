@@ -59,8 +59,16 @@ class Sink:
         self.port = free_port()
         self.count_file = workdir / "sink.count"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.servers.smtp", "--port", str(self.port),
-             "--count-file", str(self.count_file)], cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "tests.servers.smtp",
+                "--port",
+                str(self.port),
+                "--count-file",
+                str(self.count_file),
+            ],
+            cwd=REPO,
         )
         deadline = time.monotonic() + 15
         while not self.count_file.exists():
@@ -91,10 +99,19 @@ class Sink:
 
 
 def _smtplib_loop(port: int, count: int) -> float:
-    raw = build_message(Envelope(
-        message_id=f"bench-{uuid.uuid4().hex}@firma.test", from_name="Biuro",
-        from_address="biuro@firma.test", to=[(None, "klient@klient.test")], cc=[],
-        subject="Zestawienie", html=_body_html(0), text="Zestawienie\n"), [])
+    raw = build_message(
+        Envelope(
+            message_id=f"bench-{uuid.uuid4().hex}@firma.test",
+            from_name="Biuro",
+            from_address="biuro@firma.test",
+            to=[(None, "klient@klient.test")],
+            cc=[],
+            subject="Zestawienie",
+            html=_body_html(0),
+            text="Zestawienie\n",
+        ),
+        [],
+    )
     started = time.monotonic()
     with smtplib.SMTP(HOST, port, local_hostname="bench.localhost") as client:
         for _ in range(count):
@@ -108,9 +125,24 @@ def _smtp_source(port: int, count: int) -> float | None:
         return None
     started = time.monotonic()
     subprocess.run(
-        [binary, "-d", "-s", "1", "-l", str(BODY_BYTES), "-m", str(count),
-         "-M", "bench.localhost", "-f", "biuro@firma.test", "-t", "klient@klient.test",
-         f"{HOST}:{port}"], check=True,
+        [
+            binary,
+            "-d",
+            "-s",
+            "1",
+            "-l",
+            str(BODY_BYTES),
+            "-m",
+            str(count),
+            "-M",
+            "bench.localhost",
+            "-f",
+            "biuro@firma.test",
+            "-t",
+            "klient@klient.test",
+            f"{HOST}:{port}",
+        ],
+        check=True,
     )
     return count / (time.monotonic() - started)
 
@@ -118,8 +150,12 @@ def _smtp_source(port: int, count: int) -> float | None:
 def _install_postfix() -> str | None:
     print("installing Debian's postfix for smtp-source ...", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "install", "-y", "-q", "postfix"], env=env,
-                   stdout=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "postfix"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
     return shutil.which("smtp-source")
 
 
@@ -133,7 +169,9 @@ def _database() -> tuple[str, callable]:
     def drop() -> None:
         get_engine(url).dispose()
         with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(
+                sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
 
     return url, drop
 
@@ -141,34 +179,58 @@ def _database() -> tuple[str, callable]:
 def _queue(settings: Settings, port: int, count: int) -> float:
     with session_scope(settings.effective_database_url) as session:
         account = add_account(
-            session, settings, name="biuro", imap_host=HOST, imap_port=1,
-            imap_security="none", username="biuro@firma.test", secret="x",
-            email="biuro@firma.test", smtp_host=HOST, smtp_port=port,
+            session,
+            settings,
+            name="biuro",
+            imap_host=HOST,
+            imap_port=1,
+            imap_security="none",
+            username="biuro@firma.test",
+            secret="x",
+            email="biuro@firma.test",
+            smtp_host=HOST,
+            smtp_port=port,
             smtp_security="none",
         )
-        session.add(SendingPolicy(account_id=account.id, per_minute=10**7,
-                                  per_hour=10**8))
+        session.add(
+            SendingPolicy(account_id=account.id, per_minute=10**7, per_hour=10**8)
+        )
         account_id = account.id
     started = time.monotonic()
     for first in range(0, count, 100):
         with session_scope(settings.effective_database_url) as session:
             for number in range(first, min(first + 100, count)):
-                send_message(session, settings, account_id=account_id,
-                             to=[f"klient{number}@klient.test"],
-                             subject=f"Zestawienie {number}",
-                             body_html=_body_html(number))
+                send_message(
+                    session,
+                    settings,
+                    account_id=account_id,
+                    to=[f"klient{number}@klient.test"],
+                    subject=f"Zestawienie {number}",
+                    body_html=_body_html(number),
+                )
     return count / (time.monotonic() - started)
 
 
-def _through_queue(settings: Settings, sink: Sink, count: int) -> tuple[float, float, float]:
+def _through_queue(
+    settings: Settings, sink: Sink, count: int
+) -> tuple[float, float, float]:
     before = sink.count()
     queue_rate = _queue(settings, sink.port, count)
     cpu_before = _children_cpu()
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dramatiq"), "mailservice.jobs.worker",
-         "--processes", str(WORKER_PROCESSES), "--threads", str(WORKER_THREADS)],
-        env=worker_environment(settings), cwd=REPO, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=open(settings.data_dir / "worker.log", "wb"),
+        [
+            str(Path(sys.executable).parent / "dramatiq"),
+            "mailservice.jobs.worker",
+            "--processes",
+            str(WORKER_PROCESSES),
+            "--threads",
+            str(WORKER_THREADS),
+        ],
+        env=worker_environment(settings),
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=open(settings.data_dir / "worker.log", "wb"),
     )
     try:
         # Timed from the first message the sink gets, so the workers' start-up
@@ -184,8 +246,11 @@ def _through_queue(settings: Settings, sink: Sink, count: int) -> tuple[float, f
 
 
 def _report_worker_problems(log_path: Path) -> None:
-    problems = [line for line in log_path.read_text(errors="replace").splitlines()
-                if " WARNING " in line or " ERROR " in line or "Traceback" in line]
+    problems = [
+        line
+        for line in log_path.read_text(errors="replace").splitlines()
+        if " WARNING " in line or " ERROR " in line or "Traceback" in line
+    ]
     if problems:
         print(f"worker log: {len(problems)} warnings or errors, first: {problems[0]}")
 
@@ -210,9 +275,14 @@ def main(argv: list[str]) -> int:
     try:
         upgrade_database(url)
         settings = Settings(
-            data_dir=workdir / "data", database_url=url, outbox_dir=workdir / "outbox",
-            broker_url=redis.url, mail_domain="firma.test", company_name="Firma S.A.",
-            send_batch_size=50, smtp_local_hostname="bench.localhost",
+            data_dir=workdir / "data",
+            database_url=url,
+            outbox_dir=workdir / "outbox",
+            broker_url=redis.url,
+            mail_domain="firma.test",
+            company_name="Firma S.A.",
+            send_batch_size=50,
+            smtp_local_hostname="bench.localhost",
         )
         settings.data_dir.mkdir(parents=True)
         setup_broker(settings)
@@ -232,18 +302,31 @@ def main(argv: list[str]) -> int:
     ratio = delivery_rate / smtplib_rate
     print_table(
         ["path", "messages", "msg/s"],
-        [["mailservice queue, 2 worker processes (delivery)", count, delivery_rate],
-         ["mailservice compose + spool + enqueue (one process)", count, queue_rate],
-         ["smtplib loop, one reused connection", count, smtplib_rate],
-         ["postfix smtp-source, one reused connection", count,
-          source_rate if source_rate is not None else "n/a"]],
+        [
+            ["mailservice queue, 2 worker processes (delivery)", count, delivery_rate],
+            ["mailservice compose + spool + enqueue (one process)", count, queue_rate],
+            ["smtplib loop, one reused connection", count, smtplib_rate],
+            [
+                "postfix smtp-source, one reused connection",
+                count,
+                source_rate if source_rate is not None else "n/a",
+            ],
+        ],
     )
-    print(f"worker CPU per message: {cpu_ms:.1f} ms (both processes, start-up included)")
+    print(
+        f"worker CPU per message: {cpu_ms:.1f} ms (both processes, start-up included)"
+    )
     print(f"ratio mailservice / smtplib: {ratio:.0%} (aim: 70 % or more)")
-    print_json({
-        "benchmark": "send", "messages": count, "delivery_msg_s": round(delivery_rate, 1),
-        "queue_msg_s": round(queue_rate, 1), "smtplib_msg_s": round(smtplib_rate, 1),
-        "smtp_source_msg_s": round(source_rate, 1) if source_rate else None,
-        "ratio_to_smtplib": round(ratio, 3), "worker_cpu_ms_per_msg": round(cpu_ms, 2),
-    })
+    print_json(
+        {
+            "benchmark": "send",
+            "messages": count,
+            "delivery_msg_s": round(delivery_rate, 1),
+            "queue_msg_s": round(queue_rate, 1),
+            "smtplib_msg_s": round(smtplib_rate, 1),
+            "smtp_source_msg_s": round(source_rate, 1) if source_rate else None,
+            "ratio_to_smtplib": round(ratio, 3),
+            "worker_cpu_ms_per_msg": round(cpu_ms, 2),
+        }
+    )
     return 0

@@ -26,22 +26,36 @@ def fast_settings(settings: Settings, **changes) -> Settings:
     """The test settings with retries and stranded claims measured in fractions of
     a second, so fault tests end quickly."""
     values = dict(
-        send_retry_base_seconds=0.2, send_stranded_seconds=30.0,
-        smtp_timeout_seconds=5.0, embedded_worker_threads=2, send_batch_size=10,
-        mail_domain="firma.test", company_name="Firma S.A.",
+        send_retry_base_seconds=0.2,
+        send_stranded_seconds=30.0,
+        smtp_timeout_seconds=5.0,
+        embedded_worker_threads=2,
+        send_batch_size=10,
+        mail_domain="firma.test",
+        company_name="Firma S.A.",
     )
     values.update(changes)
     return settings.model_copy(update=values)
 
 
-def add_sink_account(session, settings: Settings, port: int, name: str = "office",
-                     **extra) -> int:
+def add_sink_account(
+    session, settings: Settings, port: int, name: str = "office", **extra
+) -> int:
     """An account whose SMTP server is the sink on loopback; its id."""
     account = add_account(
-        session, settings, name=name, imap_host="127.0.0.1", imap_port=1,
-        imap_security="none", username=f"{name}@firma.test", secret="secret",
-        email=f"{name}@firma.test", smtp_host="127.0.0.1", smtp_port=port,
-        smtp_security="none", **extra,
+        session,
+        settings,
+        name=name,
+        imap_host="127.0.0.1",
+        imap_port=1,
+        imap_security="none",
+        username=f"{name}@firma.test",
+        secret="secret",
+        email=f"{name}@firma.test",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        **extra,
     )
     session.commit()
     return account.id
@@ -69,7 +83,9 @@ def states(settings: Settings) -> dict[int, tuple[str, str | None]]:
     """Every outgoing row's state and reason, by id."""
     with session_factory(settings.effective_database_url)() as session:
         rows = session.execute(
-            select(OutgoingMessage.id, OutgoingMessage.state, OutgoingMessage.last_error)
+            select(
+                OutgoingMessage.id, OutgoingMessage.state, OutgoingMessage.last_error
+            )
         ).all()
     return {row.id: (row.state, row.last_error) for row in rows}
 
@@ -105,9 +121,21 @@ class RedisServer:
     def start(self) -> RedisServer:
         """Start it and wait until it answers."""
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-             "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port)
         return self
@@ -120,8 +148,11 @@ class RedisServer:
     def stop(self) -> None:
         """Shut it down (nothing is saved)."""
         if self.process is not None:
-            subprocess.run(["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
-                           capture_output=True, timeout=10)
+            subprocess.run(
+                ["redis-cli", "-p", str(self.port), "shutdown", "nosave"],
+                capture_output=True,
+                timeout=10,
+            )
             self.process.wait(timeout=10)
             self.process = None
 
@@ -150,21 +181,35 @@ def worker_environment(settings: Settings) -> dict[str, str]:
 class DramatiqWorker:
     """`dramatiq mailservice.jobs.worker` in its own process group."""
 
-    def __init__(self, settings: Settings, processes: int = 1, threads: int = 4,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int = 1,
+        threads: int = 4,
+        log_path: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.log_path = log_path
-        self.args = [str(Path(sys.executable).parent / "dramatiq"),
-                     "mailservice.jobs.worker", "--processes", str(processes),
-                     "--threads", str(threads)]
+        self.args = [
+            str(Path(sys.executable).parent / "dramatiq"),
+            "mailservice.jobs.worker",
+            "--processes",
+            str(processes),
+            "--threads",
+            str(threads),
+        ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> DramatiqWorker:
         """Start the worker processes."""
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            self.args, env=worker_environment(self.settings), start_new_session=True,
-            stdout=log, stderr=log, cwd=Path(__file__).resolve().parents[1],
+            self.args,
+            env=worker_environment(self.settings),
+            start_new_session=True,
+            stdout=log,
+            stderr=log,
+            cwd=Path(__file__).resolve().parents[1],
         )
         if self.log_path:
             log.close()

@@ -40,8 +40,14 @@ def _embedded_broker_afterwards(settings):
 
 def _queue(session, settings, account_id, count):
     rows = [
-        send_message(session, settings, account_id=account_id, to=["a@klient.test"],
-                     subject=f"Faktura {n}", body_html=f"<p>Faktura {n}</p>")
+        send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject=f"Faktura {n}",
+            body_html=f"<p>Faktura {n}</p>",
+        )
         for n in range(count)
     ]
     session.commit()
@@ -78,7 +84,9 @@ def test_redis_worker_process_sends_each_message_once(
 ):
     settings = fast_settings(settings, broker_url=redis_server.url)
     setup_broker(settings)
-    ids = _queue(session, settings, add_sink_account(session, settings, smtp_sink.port), 12)
+    ids = _queue(
+        session, settings, add_sink_account(session, settings, smtp_sink.port), 12
+    )
 
     with DramatiqWorker(settings, log_path=tmp_path / "worker.log"):
         assert _settle_with_sweeper(settings), states(settings)
@@ -93,7 +101,9 @@ def test_rabbitmq_worker_process_sends_each_message_once(
     broker = setup_broker(settings)
     broker.declare_queue("outbound")
     broker.flush("outbound")  # jobs a previous run left for another database
-    ids = _queue(session, settings, add_sink_account(session, settings, smtp_sink.port), 5)
+    ids = _queue(
+        session, settings, add_sink_account(session, settings, smtp_sink.port), 5
+    )
 
     with DramatiqWorker(settings, log_path=tmp_path / "worker.log"):
         assert _settle_with_sweeper(settings), states(settings)
@@ -104,8 +114,12 @@ def test_rabbitmq_worker_process_sends_each_message_once(
 def test_worker_killed_during_a_batch_resends_at_most_the_message_in_flight(
     session, settings, smtp_sink, redis_server, tmp_path
 ):
-    settings = fast_settings(settings, broker_url=redis_server.url, send_batch_size=10,
-                             send_stranded_seconds=3.0)
+    settings = fast_settings(
+        settings,
+        broker_url=redis_server.url,
+        send_batch_size=10,
+        send_stranded_seconds=3.0,
+    )
     setup_broker(settings)
     account_id = add_sink_account(session, settings, smtp_sink.port)
     smtp_sink.slow(0.15)
@@ -129,7 +143,9 @@ def test_redis_restarted_while_messages_wait_loses_none(
 ):
     settings = fast_settings(settings, broker_url=redis_server.url)
     setup_broker(settings)
-    ids = _queue(session, settings, add_sink_account(session, settings, smtp_sink.port), 8)
+    ids = _queue(
+        session, settings, add_sink_account(session, settings, smtp_sink.port), 8
+    )
 
     redis_server.restart()  # no persistence: every enqueued job is gone
 

@@ -37,13 +37,27 @@ def test_send_command_delivers_body_and_attachments(
     attachment = tmp_path / "cennik 2026 – żółty.csv"
     attachment.write_text("a;b\n1;2\n", encoding="utf-8")
 
-    result = _invoke(settings, monkeypatch, "send", "--account", "biuro",
-                     "--to", "anna@klient.test", "--subject", "Cennik",
-                     "--body-file", str(body), "--attach", str(attachment))
+    result = _invoke(
+        settings,
+        monkeypatch,
+        "send",
+        "--account",
+        "biuro",
+        "--to",
+        "anna@klient.test",
+        "--subject",
+        "Cennik",
+        "--body-file",
+        str(body),
+        "--attach",
+        str(attachment),
+    )
 
     assert result.exit_code == 0, result.output
     assert "sent message 1" in result.output
-    received = email.message_from_bytes(smtp_sink.received[0].data, policy=policy.default)
+    received = email.message_from_bytes(
+        smtp_sink.received[0].data, policy=policy.default
+    )
     assert received["To"] == "anna@klient.test"
     assert "w załączeniu cennik" in received.get_body(("plain",)).get_content()
     assert [a.get_filename() for a in received.iter_attachments()] == [attachment.name]
@@ -58,9 +72,19 @@ def test_send_command_reports_a_permanent_failure_with_reason(
     body = tmp_path / "body.html"
     body.write_text("<p>Oferta</p>", encoding="utf-8")
 
-    result = _invoke(settings, monkeypatch, "send", "--account", "biuro",
-                     "--to", "anna@klient.test", "--subject", "Oferta",
-                     "--body-file", str(body))
+    result = _invoke(
+        settings,
+        monkeypatch,
+        "send",
+        "--account",
+        "biuro",
+        "--to",
+        "anna@klient.test",
+        "--subject",
+        "Oferta",
+        "--body-file",
+        str(body),
+    )
 
     assert result.exit_code == 1
     assert "failed: the server refused the message: 550 5.7.1" in result.output
@@ -74,9 +98,19 @@ def test_send_command_refuses_an_injected_recipient(
     body = tmp_path / "body.txt"
     body.write_text("x", encoding="utf-8")
 
-    result = _invoke(settings, monkeypatch, "send", "--account", "biuro",
-                     "--to", "anna@klient.test\nBcc: x@evil.test", "--subject", "x",
-                     "--body-file", str(body))
+    result = _invoke(
+        settings,
+        monkeypatch,
+        "send",
+        "--account",
+        "biuro",
+        "--to",
+        "anna@klient.test\nBcc: x@evil.test",
+        "--subject",
+        "x",
+        "--body-file",
+        str(body),
+    )
 
     assert result.exit_code == 1 and "line break" in result.output
     assert smtp_sink.received == []

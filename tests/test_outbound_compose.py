@@ -52,14 +52,21 @@ def _parent(session, settings) -> Message:
     sha = RawStore(settings.effective_raw_store_dir).put(PARENT)
     parsed = parse_headers(PARENT, None)
     message = Message(
-        identity_key="parent-key", raw_sha256=sha, size=len(PARENT),
-        message_id_header="parent@klient.test", subject=parsed.subject,
-        from_name="Anna Kowalska", from_address="anna@klient.test",
-        sent_at=parsed.sent_at, body_text="Czy faktura jest gotowa? <script>x</script>",
+        identity_key="parent-key",
+        raw_sha256=sha,
+        size=len(PARENT),
+        message_id_header="parent@klient.test",
+        subject=parsed.subject,
+        from_name="Anna Kowalska",
+        from_address="anna@klient.test",
+        sent_at=parsed.sent_at,
+        body_text="Czy faktura jest gotowa? <script>x</script>",
     )
     session.add(message)
     session.flush()
-    session.add(MessageReference(message_id=message.id, referenced_id="root@klient.test"))
+    session.add(
+        MessageReference(message_id=message.id, referenced_id="root@klient.test")
+    )
     thread_messages(session, settings, [message.id])
     session.commit()
     return message
@@ -68,15 +75,18 @@ def _parent(session, settings) -> Message:
 def test_draft_autosave_changes_only_given_fields(session, settings, smtp_sink):
     settings = fast_settings(settings)
     account_id = add_sink_account(session, settings, smtp_sink.port)
-    draft = create_draft(session, settings, account_id=account_id, to=["a@klient.test"],
-                         subject="Szkic")
+    draft = create_draft(
+        session, settings, account_id=account_id, to=["a@klient.test"], subject="Szkic"
+    )
 
     update_draft(session, draft.id, body_html="<p>pisze...</p>")
     update_draft(session, draft.id, cc=["b@klient.test"])
 
     assert draft.subject == "Szkic" and draft.body_html == "<p>pisze...</p>"
     assert [(r.role, r.address) for r in draft.recipients] == [
-        ("to", "a@klient.test"), ("cc", "b@klient.test")]
+        ("to", "a@klient.test"),
+        ("cc", "b@klient.test"),
+    ]
 
 
 def test_reply_all_goes_to_reply_to_and_others_and_joins_the_thread(
@@ -86,8 +96,9 @@ def test_reply_all_goes_to_reply_to_and_others_and_joins_the_thread(
     account_id = add_sink_account(session, settings, smtp_sink.port)
     parent = _parent(session, settings)
 
-    draft = reply_draft(session, settings, parent.id, account_id=account_id,
-                        reply_all=True)
+    draft = reply_draft(
+        session, settings, parent.id, account_id=account_id, reply_all=True
+    )
     update_draft(session, draft.id, body_html="<p>Tak, w załączeniu.</p>")
     queue_draft(session, settings, draft.id)
     session.commit()
@@ -96,12 +107,16 @@ def test_reply_all_goes_to_reply_to_and_others_and_joins_the_thread(
 
     assert draft.subject == "Re: Pytanie o fakturę"
     assert [(r.role, r.address) for r in draft.recipients] == [
-        ("to", "ksiegowosc@klient.test"), ("cc", "piotr@klient.test"),
-        ("cc", "marek@klient.test")]
+        ("to", "ksiegowosc@klient.test"),
+        ("cc", "piotr@klient.test"),
+        ("cc", "marek@klient.test"),
+    ]
     data = smtp_sink.received[0].data
     assert b"In-Reply-To: <parent@klient.test>" in data
     assert b"References: <root@klient.test> <parent@klient.test>" in data
-    sent_html = email.message_from_bytes(data, policy=policy.default).get_body(("html",))
+    sent_html = email.message_from_bytes(data, policy=policy.default).get_body(
+        ("html",)
+    )
     assert "<script>" not in sent_html.get_content()
     assert "Czy faktura jest gotowa?" in sent_html.get_content()
     session.expire_all()
@@ -129,8 +144,14 @@ def test_rate_limit_per_minute_holds_across_concurrent_claimers(
     account_id = add_sink_account(session, settings, smtp_sink.port)
     session.add(SendingPolicy(account_id=account_id, per_minute=7, per_hour=100))
     for number in range(20):
-        send_message(session, settings, account_id=account_id, to=["a@klient.test"],
-                     subject=f"m{number}", body_html="<p>x</p>")
+        send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject=f"m{number}",
+            body_html="<p>x</p>",
+        )
     session.commit()
     claimed: list[int] = []
 
@@ -155,8 +176,14 @@ def test_rate_limited_account_sends_up_to_the_limit_and_keeps_the_rest_queued(
     account_id = add_sink_account(session, settings, smtp_sink.port)
     session.add(SendingPolicy(account_id=account_id, per_minute=3))
     for number in range(5):
-        send_message(session, settings, account_id=account_id, to=["a@klient.test"],
-                     subject=f"m{number}", body_html="<p>x</p>")
+        send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject=f"m{number}",
+            body_html="<p>x</p>",
+        )
     session.commit()
 
     with embedded_workers(settings):
@@ -164,9 +191,11 @@ def test_rate_limited_account_sends_up_to_the_limit_and_keeps_the_rest_queued(
         time.sleep(1.0)
 
     assert len(smtp_sink.received) == 3
-    by_state = dict(session.execute(
-        select(OutgoingMessage.state, func.count()).group_by(OutgoingMessage.state)
-    ).all())
+    by_state = dict(
+        session.execute(
+            select(OutgoingMessage.state, func.count()).group_by(OutgoingMessage.state)
+        ).all()
+    )
     assert by_state == {SENT: 3, QUEUED: 2}
 
 

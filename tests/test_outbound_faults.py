@@ -21,8 +21,12 @@ def _queue(session, settings, account_id, count=1, to=("anna@klient.test",)):
     ids = []
     for number in range(count):
         row = send_message(
-            session, settings, account_id=account_id, to=list(to),
-            subject=f"Przypomnienie {number}", body_html=f"<p>Wiadomość {number}</p>",
+            session,
+            settings,
+            account_id=account_id,
+            to=list(to),
+            subject=f"Przypomnienie {number}",
+            body_html=f"<p>Wiadomość {number}</p>",
         )
         ids.append(row.id)
     session.commit()
@@ -57,7 +61,9 @@ def test_451_twice_defers_then_sends_once(session, settings, smtp_sink):
     assert session.get(OutgoingMessage, ids[0]).attempts == 2
 
 
-def test_421_closing_connection_defers_then_sends_batch_once(session, settings, smtp_sink):
+def test_421_closing_connection_defers_then_sends_batch_once(
+    session, settings, smtp_sink
+):
     settings = fast_settings(settings)
     account_id = add_sink_account(session, settings, smtp_sink.port)
     ids = _queue(session, settings, account_id, count=6)
@@ -110,7 +116,9 @@ def test_refused_recipient_is_reported_and_others_get_the_message(
     settings = fast_settings(settings)
     account_id = add_sink_account(session, settings, smtp_sink.port)
     smtp_sink.refuse("gone@klient.test", "550 5.1.1 <gone@klient.test>: no such user")
-    ids = _queue(session, settings, account_id, to=("anna@klient.test", "gone@klient.test"))
+    ids = _queue(
+        session, settings, account_id, to=("anna@klient.test", "gone@klient.test")
+    )
 
     _run(settings)
 
@@ -167,4 +175,6 @@ def test_temporary_failure_older_than_max_age_fails(session, settings, smtp_sink
 
     row = session.get(OutgoingMessage, ids[0])
     session.refresh(row)
-    assert row.state == FAILED and "gave up" in row.last_error and "451" in row.last_error
+    assert (
+        row.state == FAILED and "gave up" in row.last_error and "451" in row.last_error
+    )

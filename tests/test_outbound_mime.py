@@ -24,10 +24,14 @@ from mailservice.outbound.mime import Envelope, Part, build_message
 
 def _envelope(**changes) -> Envelope:
     values = dict(
-        message_id=make_message_id("firma.test"), from_name="Józef Żółć",
-        from_address="jozef@firma.test", to=[("Anna Łęcka", "anna@klient.test")],
-        cc=[], subject="Faktura za październik – żółw",
-        html="<style>p { color: red }</style><p>Dzień dobry</p>", text="Dzień dobry\n",
+        message_id=make_message_id("firma.test"),
+        from_name="Józef Żółć",
+        from_address="jozef@firma.test",
+        to=[("Anna Łęcka", "anna@klient.test")],
+        cc=[],
+        subject="Faktura za październik – żółw",
+        html="<style>p { color: red }</style><p>Dzień dobry</p>",
+        text="Dzień dobry\n",
     )
     values.update(changes)
     return Envelope(**values)
@@ -40,8 +44,10 @@ def _parse(raw: bytes):
 def test_message_has_alternative_related_and_mixed_parts_in_order():
     raw = build_message(
         _envelope(html='<p>Logo <img src="cid:logo@firma"></p>'),
-        [Part("logo.png", "image/png", b"\x89PNG", "logo@firma"),
-         Part("faktura.pdf", "application/pdf", b"%PDF")],
+        [
+            Part("logo.png", "image/png", b"\x89PNG", "logo@firma"),
+            Part("faktura.pdf", "application/pdf", b"%PDF"),
+        ],
     )
     message = _parse(raw)
 
@@ -52,13 +58,17 @@ def test_message_has_alternative_related_and_mixed_parts_in_order():
     assert text.get_content_type() == "text/plain"
     assert related.get_content_type() == "multipart/related"
     html, image = related.get_payload()
-    assert html.get_content_type() == "text/html" and image["Content-ID"] == "<logo@firma>"
+    assert (
+        html.get_content_type() == "text/html" and image["Content-ID"] == "<logo@firma>"
+    )
     assert attachment.get_filename() == "faktura.pdf"
     assert raw.count(b"MIME-Version") == 1
 
 
 def test_non_ascii_names_subject_and_file_names_are_encoded():
-    raw = build_message(_envelope(), [Part("żółta faktura.pdf", "application/pdf", b"x")])
+    raw = build_message(
+        _envelope(), [Part("żółta faktura.pdf", "application/pdf", b"x")]
+    )
     head = raw.split(b"\r\n\r\n", 1)[0]
 
     assert head.isascii() and b"=?utf-8?" in head
@@ -79,8 +89,11 @@ def test_css_is_inlined_and_the_style_block_removed():
 
 def test_reply_headers_and_automatic_mail_marker():
     raw = build_message(
-        _envelope(in_reply_to="parent@klient.test",
-                  references="<root@klient.test> <parent@klient.test>", automatic=True),
+        _envelope(
+            in_reply_to="parent@klient.test",
+            references="<root@klient.test> <parent@klient.test>",
+            automatic=True,
+        ),
         [],
     )
     message = _parse(raw)
@@ -103,8 +116,10 @@ def test_line_breaks_in_header_values_are_removed(value):
 
 def test_line_break_in_subject_from_contact_data_cannot_add_a_header():
     raw = build_message(
-        _envelope(subject="Oferta\r\nBcc: victim@evil.test",
-                  to=[("Zła\nFirma\r\nX-Evil: 1", "anna@klient.test")]),
+        _envelope(
+            subject="Oferta\r\nBcc: victim@evil.test",
+            to=[("Zła\nFirma\r\nX-Evil: 1", "anna@klient.test")],
+        ),
         [],
     )
     head = raw.split(b"\r\n\r\n", 1)[0].decode()
@@ -113,9 +128,13 @@ def test_line_break_in_subject_from_contact_data_cannot_add_a_header():
     assert _parse(raw)["Bcc"] is None
 
 
-@pytest.mark.parametrize("address", [
-    "anna@klient.test\r\nBcc: victim@evil.test", "anna@klient.test\nX: 1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "anna@klient.test\r\nBcc: victim@evil.test",
+        "anna@klient.test\nX: 1",
+    ],
+)
 def test_line_break_in_an_address_is_refused(address):
     with pytest.raises(HeaderInjectionError, match="line break"):
         format_address("Anna", address, field="recipient")
@@ -129,9 +148,11 @@ def test_malformed_address_is_refused_naming_the_field(typed):
 
 def test_dkim_signature_verifies_with_the_public_key(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM,
-                            serialization.PrivateFormat.TraditionalOpenSSL,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
     (tmp_path / "dkim.pem").write_bytes(pem)
     public = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

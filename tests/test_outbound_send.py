@@ -35,8 +35,12 @@ def test_queued_message_is_sent_once_and_appears_in_thread_and_history(
     account_id = add_sink_account(session, settings, smtp_sink.port)
     contact_id = _contact(session, "anna@klient.test")
     row = send_message(
-        session, settings, account_id=account_id, to=["Anna Łęcka <anna@klient.test>"],
-        subject="Faktura FS/1 – październik", body_html="<p>W załączeniu faktura.</p>",
+        session,
+        settings,
+        account_id=account_id,
+        to=["Anna Łęcka <anna@klient.test>"],
+        subject="Faktura FS/1 – październik",
+        body_html="<p>W załączeniu faktura.</p>",
         attachments=[("faktura żółta.pdf", "application/pdf", b"%PDF-1.4 test")],
         contact_id=contact_id,
     )
@@ -46,10 +50,14 @@ def test_queued_message_is_sent_once_and_appears_in_thread_and_history(
         assert wait_settled(settings)
 
     assert smtp_sink.message_ids() == [row.message_id_header]
-    received = email.message_from_bytes(smtp_sink.received[0].data, policy=policy.default)
+    received = email.message_from_bytes(
+        smtp_sink.received[0].data, policy=policy.default
+    )
     assert received["Subject"] == "Faktura FS/1 – październik"
     assert received["Auto-Submitted"] == "auto-generated"
-    assert [a.get_filename() for a in received.iter_attachments()] == ["faktura żółta.pdf"]
+    assert [a.get_filename() for a in received.iter_attachments()] == [
+        "faktura żółta.pdf"
+    ]
     assert smtp_sink.received[0].rcpt_tos == ["anna@klient.test"]
 
     session.expire_all()
@@ -67,8 +75,17 @@ def test_queued_message_is_sent_once_and_appears_in_thread_and_history(
 def test_embedded_restart_sends_what_was_queued_before_it(session, settings, smtp_sink):
     settings = fast_settings(settings)
     account_id = add_sink_account(session, settings, smtp_sink.port)
-    ids = [send_message(session, settings, account_id=account_id, to=["a@klient.test"],
-                        subject=f"m{n}", body_html="<p>x</p>").id for n in range(3)]
+    ids = [
+        send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject=f"m{n}",
+            body_html="<p>x</p>",
+        ).id
+        for n in range(3)
+    ]
     session.commit()  # the jobs went to a broker no worker serves: a "crash"
     assert smtp_sink.received == []
 
@@ -76,6 +93,7 @@ def test_embedded_restart_sends_what_was_queued_before_it(session, settings, smt
         assert wait_settled(settings, timeout=30)
 
     assert len(smtp_sink.received) == 3 and smtp_sink.duplicates() == {}
+    session.expire_all()  # the rows were changed by the workers' sessions
     assert {session.get(OutgoingMessage, i).state for i in ids} == {SENT}
 
 
@@ -83,8 +101,14 @@ def test_password_login_is_used_when_the_server_asks(session, settings):
     settings = fast_settings(settings)
     with SmtpSink(users={"office@firma.test": "secret"}) as sink:
         account_id = add_sink_account(session, settings, sink.port)
-        row = send_message(session, settings, account_id=account_id,
-                           to=["a@klient.test"], subject="x", body_html="<p>x</p>")
+        row = send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject="x",
+            body_html="<p>x</p>",
+        )
         session.commit()
         with embedded_workers(settings):
             assert wait_settled(settings)
@@ -95,8 +119,14 @@ def test_refused_login_fails_the_message_with_the_reason(session, settings):
     settings = fast_settings(settings)
     with SmtpSink(users={"office@firma.test": "another"}) as sink:
         account_id = add_sink_account(session, settings, sink.port)
-        row = send_message(session, settings, account_id=account_id,
-                           to=["a@klient.test"], subject="x", body_html="<p>x</p>")
+        row = send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject="x",
+            body_html="<p>x</p>",
+        )
         session.commit()
         with embedded_workers(settings):
             assert wait_settled(settings)
@@ -108,10 +138,17 @@ def test_xoauth2_sends_the_bearer_token(session, settings):
     settings = fast_settings(settings)
     with SmtpSink(users={}) as sink:
         sink.handler.oauth_tokens.add("secret")  # the account's stored secret
-        account_id = add_sink_account(session, settings, sink.port,
-                                      auth_method="xoauth2")
-        row = send_message(session, settings, account_id=account_id,
-                           to=["a@klient.test"], subject="x", body_html="<p>x</p>")
+        account_id = add_sink_account(
+            session, settings, sink.port, auth_method="xoauth2"
+        )
+        row = send_message(
+            session,
+            settings,
+            account_id=account_id,
+            to=["a@klient.test"],
+            subject="x",
+            body_html="<p>x</p>",
+        )
         session.commit()
         with embedded_workers(settings):
             assert wait_settled(settings)

@@ -61,7 +61,8 @@ def test_syntax_error_is_reported_with_its_line():
 def test_unknown_field_and_attribute_are_reported_with_their_lines():
     problems = check_template(
         "Faktura {{ document.numer }}",
-        "<p>{{ contact.name }}</p>\n<p>{{ klient.nazwa }}</p>\n<p>{{ person['age'] }}</p>",
+        "<p>{{ contact.name }}</p>\n<p>{{ klient.nazwa }}</p>\n"
+        "<p>{{ person['age'] }}</p>",
     )
 
     found = {(p.part, p.line, p.message.split(" (")[0]) for p in problems}
@@ -145,20 +146,32 @@ def test_render_error_names_the_part_and_line():
 
 def _account(session, settings) -> int:
     account = add_account(
-        session, settings, name="biuro", imap_host="127.0.0.1", imap_port=1,
-        imap_security="none", username="biuro@firma.test", secret="s",
-        smtp_host="127.0.0.1", smtp_port=25, smtp_security="none",
+        session,
+        settings,
+        name="biuro",
+        imap_host="127.0.0.1",
+        imap_port=1,
+        imap_security="none",
+        username="biuro@firma.test",
+        secret="s",
+        smtp_host="127.0.0.1",
+        smtp_port=25,
+        smtp_security="none",
     )
     return account.id
 
 
-def test_signature_falls_back_from_user_to_account_default_to_shipped(session, settings):
+def test_signature_falls_back_from_user_to_account_default_to_shipped(
+    session, settings
+):
     account_id = _account(session, settings)
     user_id = _user(session, "jan@firma.test")
 
     shipped = signature_for(session, account_id, user_id, "pl")
     assert "Z poważaniem" in shipped.html_source
-    own = save_signature_version(session, account_id, user_id, "<p>Jan</p>", "Jan", user_id)
+    own = save_signature_version(
+        session, account_id, user_id, "<p>Jan</p>", "Jan", user_id
+    )
 
     assert signature_for(session, account_id, user_id).id == own.id
     assert signature_for(session, account_id, None).id == shipped.id
@@ -169,11 +182,19 @@ def test_signature_falls_back_from_user_to_account_default_to_shipped(session, s
 def test_signature_history_and_revert(session, settings):
     account_id = _account(session, settings)
     first = save_signature_version(session, account_id, None, "<p>v1</p>", "v1", None)
-    save_signature_version(session, account_id, None, "<p>v2 {{ sender.name }}</p>", "", None)
+    save_signature_version(
+        session, account_id, None, "<p>v2 {{ sender.name }}</p>", "", None
+    )
 
     back = revert_signature(session, first.id, None)
 
-    assert [v.number for v in signature_versions(session, first.signature_id)] == [3, 2, 1]
+    assert [v.number for v in signature_versions(session, first.signature_id)] == [
+        3,
+        2,
+        1,
+    ]
     assert back.html_source == "<p>v1</p>"
     with pytest.raises(TemplateValidationError, match="signature text line 1"):
-        save_signature_version(session, account_id, None, "<p></p>", "{{ sender.fax }}", None)
+        save_signature_version(
+            session, account_id, None, "<p></p>", "{{ sender.fax }}", None
+        )

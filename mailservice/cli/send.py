@@ -34,20 +34,45 @@ def _attachment(path: Path) -> tuple[str, str, bytes]:
 
 @click.command("send")
 @click.option("--account", "account_name", required=True, help="Account to send from.")
-@click.option("--to", "to", multiple=True, required=True, help="Recipient (repeatable).")
+@click.option(
+    "--to", "to", multiple=True, required=True, help="Recipient (repeatable)."
+)
 @click.option("--cc", multiple=True, help="Copy recipient (repeatable).")
 @click.option("--subject", required=True)
-@click.option("--body-file", type=FILE, required=True,
-              help="The body: .html as HTML, anything else as plain text.")
-@click.option("--attach", type=FILE, multiple=True, help="A file to attach (repeatable).")
-@click.option("--automatic", is_flag=True,
-              help="Mark as automatic mail (Auto-Submitted: auto-generated).")
+@click.option(
+    "--body-file",
+    type=FILE,
+    required=True,
+    help="The body: .html as HTML, anything else as plain text.",
+)
+@click.option(
+    "--attach", type=FILE, multiple=True, help="A file to attach (repeatable)."
+)
+@click.option(
+    "--automatic",
+    is_flag=True,
+    help="Mark as automatic mail (Auto-Submitted: auto-generated).",
+)
 @click.option("--signature/--no-signature", default=True, show_default=True)
-@click.option("--wait/--no-wait", default=True, show_default=True,
-              help="Wait until the message is sent or failed.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait until the message is sent or failed.",
+)
 @click.option("--timeout", type=float, default=300.0, show_default=True)
-def send_command(account_name, to, cc, subject, body_file, attach, automatic, signature,
-                 wait, timeout) -> None:
+def send_command(
+    account_name,
+    to,
+    cc,
+    subject,
+    body_file,
+    attach,
+    automatic,
+    signature,
+    wait,
+    timeout,
+) -> None:
     """Send one message through the outbox, the same path as the web inbox."""
     from mailservice.outbound.queueing import send_message
 
@@ -56,10 +81,16 @@ def send_command(account_name, to, cc, subject, body_file, attach, automatic, si
         with db_session() as session:
             account = get_account(session, account_name)
             row = send_message(
-                session, current, account_id=account.id, to=list(to), cc=list(cc),
-                subject=subject, body_html=_body_html(body_file),
+                session,
+                current,
+                account_id=account.id,
+                to=list(to),
+                cc=list(cc),
+                subject=subject,
+                body_html=_body_html(body_file),
                 attachments=[_attachment(path) for path in attach],
-                automatic=automatic, include_signature=signature,
+                automatic=automatic,
+                include_signature=signature,
             )
             outgoing_id, message_id = row.id, row.message_id_header
         click.echo(f"queued message {outgoing_id} <{message_id}>")
@@ -84,8 +115,10 @@ def _wait_and_report(current, outgoing_id: int, timeout: float) -> None:
     elif state == FAILED:
         raise click.ClickException(f"message {outgoing_id} failed: {reason}")
     else:
-        click.echo(f"message {outgoing_id} is {state}: {reason or 'waiting'}; "
-                   "the workers keep trying")
+        click.echo(
+            f"message {outgoing_id} is {state}: {reason or 'waiting'}; "
+            "the workers keep trying"
+        )
 
 
 def _wait(outgoing_id: int, timeout: float) -> tuple[str, str | None]:
@@ -116,8 +149,12 @@ def status_command() -> None:
 
 
 @outbox_group.command("sweep")
-@click.option("--every", type=float, default=0.0,
-              help="Repeat every this many seconds (the scheduler's sweeper).")
+@click.option(
+    "--every",
+    type=float,
+    default=0.0,
+    help="Repeat every this many seconds (the scheduler's sweeper).",
+)
 def sweep_command(every: float) -> None:
     """Release stranded messages, re-dispatch lost jobs, finish Sent copies."""
     from mailservice.jobs.broker import setup_broker
@@ -128,8 +165,10 @@ def sweep_command(every: float) -> None:
     while True:
         with user_errors():
             report = sweep(current, waited_seconds=30.0)
-        click.echo(f"released {len(report.released)}, dispatched {report.dispatched}, "
-                   f"recorded {report.recorded}, appended {report.appended}")
+        click.echo(
+            f"released {len(report.released)}, dispatched {report.dispatched}, "
+            f"recorded {report.recorded}, appended {report.appended}"
+        )
         if every <= 0:
             return
         time.sleep(every)

@@ -19,8 +19,12 @@ _KEY = "mailservice_jobs_after_commit"
 
 
 def enqueue_after_commit(
-    session: Session, actor: dramatiq.Actor, *args, delay_ms: int | None = None,
-    group: object = None, group_size: int = 1,
+    session: Session,
+    actor: dramatiq.Actor,
+    *args,
+    delay_ms: int | None = None,
+    group: object = None,
+    group_size: int = 1,
 ) -> None:
     """Send `actor(*args)` when `session` commits; forget it if it rolls back.
 
@@ -57,7 +61,9 @@ def _send_pending(session: Session) -> None:
             actor.send_with_options(args=args, delay=delay_ms)
         except Exception:
             # The row is committed: the sweeper dispatches it when the broker is back.
-            log.exception("could not enqueue %s%r; the sweeper will", actor.actor_name, args)
+            log.exception(
+                "could not enqueue %s%r; the sweeper will", actor.actor_name, args
+            )
 
 
 def _drop_pending(session: Session) -> None:

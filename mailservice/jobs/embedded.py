@@ -30,12 +30,14 @@ class EmbeddedWorkers:
         from mailservice.jobs import worker as _actors  # noqa: F401
 
         self.worker = dramatiq.Worker(
-            self.broker, worker_threads=settings.embedded_worker_threads,
+            self.broker,
+            worker_threads=settings.embedded_worker_threads,
             worker_timeout=100,
         )
         self._stop = threading.Event()
-        self._sweeper = threading.Thread(target=self._sweep_loop, name="outbox-sweeper",
-                                         daemon=True)
+        self._sweeper = threading.Thread(
+            target=self._sweep_loop, name="outbox-sweeper", daemon=True
+        )
 
     def start(self) -> EmbeddedWorkers:
         """Start the worker threads, re-dispatch everything due, start sweeping."""
@@ -44,8 +46,9 @@ class EmbeddedWorkers:
         self.worker.start()
         sweep(self.settings, waited_seconds=0)
         self._sweeper.start()
-        log.info("embedded workers started threads=%d",
-                 self.settings.embedded_worker_threads)
+        log.info(
+            "embedded workers started threads=%d", self.settings.embedded_worker_threads
+        )
         return self
 
     def _sweep_loop(self) -> None:

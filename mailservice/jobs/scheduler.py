@@ -95,8 +95,15 @@ def _run_once(settings: Settings, task: PeriodicTask) -> None:
     try:
         result = task.run(settings)
     except Exception:
-        log.exception("scheduled task failed task=%s; next turn in %.0fs",
-                      task.name, task.every_seconds)
+        log.exception(
+            "scheduled task failed task=%s; next turn in %.0fs",
+            task.name,
+            task.every_seconds,
+        )
         return
-    log.debug("scheduled task done task=%s result=%s seconds=%.2f", task.name,
-              result, time.monotonic() - started)
+    log.debug(
+        "scheduled task done task=%s result=%s seconds=%.2f",
+        task.name,
+        result,
+        time.monotonic() - started,
+    )

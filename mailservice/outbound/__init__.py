@@ -1,1 +1,1 @@
-"""Outbound mail: drafts, building MIME, the outbox spool, delivery and what comes back."""
+"""Outbound mail: drafts, MIME, the outbox spool, delivery, and what comes back."""

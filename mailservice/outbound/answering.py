@@ -49,7 +49,9 @@ def _raw(settings: Settings, message: Message) -> bytes:
 
 def _prefixed(prefix: str, subject: str | None, known: tuple[str, ...]) -> str:
     subject = (subject or "").strip()
-    return subject if subject.lower().startswith(known) else f"{prefix} {subject}".strip()
+    return (
+        subject if subject.lower().startswith(known) else f"{prefix} {subject}".strip()
+    )
 
 
 def _references(parsed, parent_id: str | None) -> str | None:
@@ -57,7 +59,7 @@ def _references(parsed, parent_id: str | None) -> str | None:
     if parent_id and parent_id not in ids:
         ids.append(parent_id)
     if len(ids) > MAX_REFERENCES:
-        ids = ids[:1] + ids[-(MAX_REFERENCES - 1):]
+        ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
     return " ".join(angle(i) for i in ids) or None
 
 
@@ -84,8 +86,13 @@ def _contact_of(session: Session, message_id: int) -> int | None:
 
 
 def reply_draft(
-    session: Session, settings: Settings, message_id: int, *, account_id: int,
-    author_user_id: int | None = None, reply_all: bool = False,
+    session: Session,
+    settings: Settings,
+    message_id: int,
+    *,
+    account_id: int,
+    author_user_id: int | None = None,
+    reply_all: bool = False,
 ) -> OutgoingMessage:
     """A draft answering message `message_id`: to its sender (or everyone)."""
     source = _source(session, message_id)
@@ -104,9 +111,15 @@ def reply_draft(
                 seen.add(address.lower())
 
     draft = create_draft(
-        session, settings, account_id=account_id, author_user_id=author_user_id,
-        to=to, cc=cc, subject=_prefixed("Re:", source.subject, REPLY_PREFIXES),
-        body_html="<p></p>", contact_id=_contact_of(session, source.id),
+        session,
+        settings,
+        account_id=account_id,
+        author_user_id=author_user_id,
+        to=to,
+        cc=cc,
+        subject=_prefixed("Re:", source.subject, REPLY_PREFIXES),
+        body_html="<p></p>",
+        contact_id=_contact_of(session, source.id),
     )
     draft.compose_mode = REPLY_ALL if reply_all else REPLY
     draft.source_message_id = source.id
@@ -121,15 +134,23 @@ def reply_draft(
 
 
 def forward_draft(
-    session: Session, settings: Settings, message_id: int, *, account_id: int,
+    session: Session,
+    settings: Settings,
+    message_id: int,
+    *,
+    account_id: int,
     author_user_id: int | None = None,
 ) -> OutgoingMessage:
     """A draft forwarding message `message_id` with its attachments."""
     source = _source(session, message_id)
     raw = _raw(settings, source)
     draft = create_draft(
-        session, settings, account_id=account_id, author_user_id=author_user_id,
-        subject=_prefixed("Fwd:", source.subject, FORWARD_PREFIXES), body_html="<p></p>",
+        session,
+        settings,
+        account_id=account_id,
+        author_user_id=author_user_id,
+        subject=_prefixed("Fwd:", source.subject, FORWARD_PREFIXES),
+        body_html="<p></p>",
         contact_id=_contact_of(session, source.id),
     )
     draft.compose_mode = FORWARD
@@ -142,8 +163,14 @@ def forward_draft(
     draft.quoted_html = _quote(source, intro)
     for part in email.message_from_bytes(raw, policy=policy.default).iter_attachments():
         data = part.get_payload(decode=True) or b""
-        add_attachment(session, settings, draft.id, part.get_filename() or "attachment",
-                       part.get_content_type(), data)
+        add_attachment(
+            session,
+            settings,
+            draft.id,
+            part.get_filename() or "attachment",
+            part.get_content_type(),
+            data,
+        )
     session.flush()
     log.info("forward draft outgoing=%s of message=%s", draft.id, source.id)
     return draft

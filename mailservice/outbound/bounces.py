@@ -66,16 +66,26 @@ def _read_status(part: EmailMessage, bounce: Bounce) -> None:
     if not isinstance(blocks, list):
         return
     for block in _unwrapped(blocks):
-        recipient = _address(block.get("Final-Recipient") or block.get("Original-Recipient"))
+        recipient = _address(
+            block.get("Final-Recipient") or block.get("Original-Recipient")
+        )
         action = (block.get("Action") or "").strip().lower()
         status = _STATUS.search(block.get("Status") or "")
         if not recipient or action in ("delivered", "relayed", "expanded"):
             continue
-        if action not in ("failed", "delayed") and (not status or status.group(1) == "2"):
+        if action not in ("failed", "delayed") and (
+            not status or status.group(1) == "2"
+        ):
             continue  # no Action: the Status class alone says it failed
         hard = action != "delayed" and (status is None or status.group(1) == "5")
-        _add(bounce, recipient, HARD if hard else SOFT,
-             " ".join((block.get("Diagnostic-Code") or block.get("Status") or "").split()))
+        _add(
+            bounce,
+            recipient,
+            HARD if hard else SOFT,
+            " ".join(
+                (block.get("Diagnostic-Code") or block.get("Status") or "").split()
+            ),
+        )
 
 
 def _unwrapped(blocks: list[EmailMessage]) -> list[EmailMessage]:
@@ -91,8 +101,11 @@ def _unwrapped(blocks: list[EmailMessage]) -> list[EmailMessage]:
                 text = base64.b64decode(payload).decode("utf-8", "replace")
             except ValueError:
                 continue
-            result += [email.message_from_string(chunk)
-                       for chunk in re.split(r"\r?\n\s*\r?\n", text) if chunk.strip()]
+            result += [
+                email.message_from_string(chunk)
+                for chunk in re.split(r"\r?\n\s*\r?\n", text)
+                if chunk.strip()
+            ]
         else:
             result.append(block)
     return result
@@ -102,7 +115,8 @@ def _looks_like_failure(message: EmailMessage) -> bool:
     sender = str(message.get("From", ""))
     subject = str(message.get("Subject", ""))
     return bool(
-        _DAEMON.search(sender) or _FAILURE_SUBJECT.search(subject)
+        _DAEMON.search(sender)
+        or _FAILURE_SUBJECT.search(subject)
         or message.get_content_type() == "multipart/report"
         or str(message.get("Return-Path", "")).strip() == "<>"
     )
@@ -151,7 +165,8 @@ def _original_ids(message: EmailMessage) -> list[str]:
             if isinstance(inner, EmailMessage):
                 ids += _MESSAGE_ID.findall(str(inner.get("Message-ID", "")))
         elif kind == "text/rfc822-headers":
-            headers = email.message_from_string(part.get_payload(decode=True).decode(
-                "utf-8", "replace"))
+            headers = email.message_from_string(
+                part.get_payload(decode=True).decode("utf-8", "replace")
+            )
             ids += _MESSAGE_ID.findall(str(headers.get("Message-ID", "")))
     return list(dict.fromkeys(ids))

@@ -86,7 +86,10 @@ def _budget(session, settings, policy, now) -> tuple[int, float | None]:
 
 
 def claim_batch(
-    session: Session, settings: Settings, account_id: int, worker: str,
+    session: Session,
+    settings: Settings,
+    account_id: int,
+    worker: str,
     first_id: int | None = None,
 ) -> Claim:
     """Mark up to a batch of the account's due rows `sending` for `worker`; commit."""
@@ -116,8 +119,9 @@ def claim_batch(
         session.execute(
             update(OutgoingMessage)
             .where(OutgoingMessage.id.in_(ids))
-            .values(state=SENDING, claimed_by=worker, claimed_at=now,
-                    last_attempt_at=now)
+            .values(
+                state=SENDING, claimed_by=worker, claimed_at=now, last_attempt_at=now
+            )
             .execution_options(synchronize_session=False)
         )
     session.commit()

@@ -56,24 +56,36 @@ def _account(session: Session, account_id: int) -> Account:
 
 
 def create_draft(
-    session: Session, settings: Settings, *, account_id: int,
-    author_user_id: int | None = None, from_name: str | None = None,
-    to: Sequence[Recipient] = (), cc: Sequence[Recipient] = (),
-    bcc: Sequence[Recipient] = (), subject: str = "", body_html: str = "",
-    contact_id: int | None = None, person_id: int | None = None,
+    session: Session,
+    settings: Settings,
+    *,
+    account_id: int,
+    author_user_id: int | None = None,
+    from_name: str | None = None,
+    to: Sequence[Recipient] = (),
+    cc: Sequence[Recipient] = (),
+    bcc: Sequence[Recipient] = (),
+    subject: str = "",
+    body_html: str = "",
+    contact_id: int | None = None,
+    person_id: int | None = None,
     automatic: bool = False,
 ) -> OutgoingMessage:
     """A new draft on an account, with its Message-ID minted already."""
     account = _account(session, account_id)
     draft = OutgoingMessage(
-        account_id=account.id, state=DRAFT, author_user_id=author_user_id,
+        account_id=account.id,
+        state=DRAFT,
+        author_user_id=author_user_id,
         from_address=account.email,
         from_name=clean_header_value(from_name or "", field="sender name") or None,
-        subject=clean_header_value(subject, field="subject"), body_html=body_html,
-        contact_id=contact_id, person_id=person_id, automatic=automatic,
-        compose_mode=NEW, message_id_header=make_message_id(
-            message_id_domain(settings, account)
-        ),
+        subject=clean_header_value(subject, field="subject"),
+        body_html=body_html,
+        contact_id=contact_id,
+        person_id=person_id,
+        automatic=automatic,
+        compose_mode=NEW,
+        message_id_header=make_message_id(message_id_domain(settings, account)),
     )
     _set_recipients(draft, to, cc, bcc)
     session.add(draft)
@@ -88,15 +100,23 @@ def get_draft(session: Session, outgoing_id: int) -> OutgoingMessage:
     if draft is None:
         raise NotFoundError(f"no outgoing message {outgoing_id}")
     if draft.state != DRAFT:
-        raise OutboundError(f"message {outgoing_id} is {draft.state}, no longer a draft")
+        raise OutboundError(
+            f"message {outgoing_id} is {draft.state}, no longer a draft"
+        )
     return draft
 
 
 def update_draft(
-    session: Session, outgoing_id: int, *, to: Sequence[Recipient] | None = None,
-    cc: Sequence[Recipient] | None = None, bcc: Sequence[Recipient] | None = None,
-    subject: str | None = None, body_html: str | None = None,
-    include_signature: bool | None = None, contact_id: int | None = None,
+    session: Session,
+    outgoing_id: int,
+    *,
+    to: Sequence[Recipient] | None = None,
+    cc: Sequence[Recipient] | None = None,
+    bcc: Sequence[Recipient] | None = None,
+    subject: str | None = None,
+    body_html: str | None = None,
+    include_signature: bool | None = None,
+    contact_id: int | None = None,
     person_id: int | None = None,
 ) -> OutgoingMessage:
     """Save what the user typed; only the fields given change (autosave)."""
@@ -118,8 +138,10 @@ def update_draft(
 
 
 def _merged(draft, to, cc, bcc):
-    current = {role: [(r.name, r.address) for r in draft.recipients if r.role == role]
-               for role in ("to", "cc", "bcc")}
+    current = {
+        role: [(r.name, r.address) for r in draft.recipients if r.role == role]
+        for role in ("to", "cc", "bcc")
+    }
     return (
         current["to"] if to is None else to,
         current["cc"] if cc is None else cc,
@@ -133,7 +155,9 @@ def _set_recipients(draft: OutgoingMessage, to, cc, bcc) -> None:
         for name, address in _parsed(given, role):
             draft.recipients.append(
                 OutgoingRecipient(
-                    role=role, name=name or None, address=address,
+                    role=role,
+                    name=name or None,
+                    address=address,
                     address_norm=address.lower(),
                 )
             )
@@ -152,8 +176,13 @@ def _parsed(given: Iterable[Recipient], role: str) -> list[tuple[str | None, str
 
 
 def add_attachment(
-    session: Session, settings: Settings, outgoing_id: int, filename: str,
-    content_type: str, data: bytes, content_id: str | None = None,
+    session: Session,
+    settings: Settings,
+    outgoing_id: int,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    content_id: str | None = None,
 ) -> OutgoingAttachment:
     """Attach a file (or an inline image, with `content_id`) to a draft."""
     draft = get_draft(session, outgoing_id)
@@ -161,8 +190,10 @@ def add_attachment(
     attachment = OutgoingAttachment(
         filename=clean_header_value(filename, field="file name") or "attachment",
         content_type=clean_header_value(content_type, field="content type"),
-        size=len(data), sha256=sha256,
-        content_id=clean_header_value(content_id, field="content id") if content_id
+        size=len(data),
+        sha256=sha256,
+        content_id=clean_header_value(content_id, field="content id")
+        if content_id
         else None,
     )
     draft.attachments.append(attachment)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mailservice.accounts.models import Account
 from mailservice.config import Settings
@@ -111,25 +111,35 @@ def _send_batch(factory, settings, account, ids, worker, result) -> None:
     # One connection held for the batch (a pooled session would check one out,
     # and ping it, after every commit), in autocommit: the UPDATE that marks a
     # message sent is its own transaction, one round trip, durable at once.
-    with factory.kw["bind"].connect() as database, Session(
-        bind=database.execution_options(isolation_level="AUTOCOMMIT"),
-        expire_on_commit=False,
-    ) as session:
+    with (
+        factory.kw["bind"].connect() as database,
+        Session(
+            bind=database.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+        ) as session,
+    ):
         rows = _load(session, ids, worker)
         try:
             for index, row in enumerate(rows):
                 if time.monotonic() > deadline:
                     _release(session, [r.id for r in rows[index:]])
                     break
-                down = _send_one(session, settings, connection, spool, row, down, result)
+                down = _send_one(
+                    session, settings, connection, spool, row, down, result
+                )
                 session.commit()
         finally:
             connection.close()
         accept_recipients(session, result.sent)
         session.commit()
-    log.info("batch account=%s claimed=%d sent=%d deferred=%d failed=%d",
-             account.name, len(ids), len(result.sent), len(result.deferred),
-             len(result.failed))
+    log.info(
+        "batch account=%s claimed=%d sent=%d deferred=%d failed=%d",
+        account.name,
+        len(ids),
+        len(result.sent),
+        len(result.deferred),
+        len(result.failed),
+    )
 
 
 def _release(session: Session, ids: list[int]) -> None:
@@ -140,8 +150,9 @@ def _release(session: Session, ids: list[int]) -> None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    log.info("batch stopped before its claim could go stale; %d rows queued again",
-             len(ids))
+    log.info(
+        "batch stopped before its claim could go stale; %d rows queued again", len(ids)
+    )
 
 
 def accept_recipients(session: Session, sent_ids: list[int]) -> None:
@@ -153,19 +164,23 @@ def accept_recipients(session: Session, sent_ids: list[int]) -> None:
     if sent_ids:
         session.execute(
             update(OutgoingRecipient)
-            .where(OutgoingRecipient.outgoing_id.in_(sent_ids),
-                   OutgoingRecipient.status == PENDING)
+            .where(
+                OutgoingRecipient.outgoing_id.in_(sent_ids),
+                OutgoingRecipient.status == PENDING,
+            )
             .values(status=ACCEPTED)
             .execution_options(synchronize_session=False)
         )
 
 
-
 def _load(session: Session, ids: list[int], worker: str) -> list[OutgoingMessage]:
     rows = session.scalars(
         select(OutgoingMessage)
-        .where(OutgoingMessage.id.in_(ids), OutgoingMessage.state == SENDING,
-               OutgoingMessage.claimed_by == worker)
+        .where(
+            OutgoingMessage.id.in_(ids),
+            OutgoingMessage.state == SENDING,
+            OutgoingMessage.claimed_by == worker,
+        )
         .options(selectinload(OutgoingMessage.recipients))
     ).all()
     position = {outgoing_id: index for index, outgoing_id in enumerate(ids)}
@@ -224,15 +239,22 @@ def _apply(session, settings, row, pending, outcome: Outcome, result) -> None:
         row.last_error = f"some recipients refused: {refused}" if refused else None
         row.claimed_by = None
         result.sent.append(row.id)
-        log.info("sent outgoing=%s account=%s reply=%r", row.id, row.account_id,
-                 outcome.data_reply)
+        log.debug(
+            "sent outgoing=%s account=%s reply=%r",
+            row.id,
+            row.account_id,
+            outcome.data_reply,
+        )
     else:
         _fail(row, f"every recipient was refused: {refused}", result)
 
 
 def _all_accepted(pending, outcome: Outcome) -> bool:
-    return (not outcome.refused and not outcome.deferred
-            and len(outcome.accepted) == len(pending))
+    return (
+        not outcome.refused
+        and not outcome.deferred
+        and len(outcome.accepted) == len(pending)
+    )
 
 
 def _mark_sent_quickly(session, row, outcome: Outcome, result) -> None:
@@ -240,17 +262,26 @@ def _mark_sent_quickly(session, row, outcome: Outcome, result) -> None:
     # the end of the batch): the unit of work's bookkeeping for the same change
     # costs more than the SMTP transaction it records.
     now = utcnow()
-    values = dict(state=SENT, sent_at=now, smtp_code=250, last_error=None,
-                  claimed_by=None)
+    values = dict(
+        state=SENT, sent_at=now, smtp_code=250, last_error=None, claimed_by=None
+    )
     quick = {"synchronize_session": False}
-    session.execute(update(OutgoingMessage).where(OutgoingMessage.id == row.id)
-                    .values(**values).execution_options(**quick))
+    session.execute(
+        update(OutgoingMessage)
+        .where(OutgoingMessage.id == row.id)
+        .values(**values)
+        .execution_options(**quick)
+    )
     for name, value in values.items():
         set_committed_value(row, name, value)
     _note_provider_id(session, row, outcome.provider_id)
     result.sent.append(row.id)
-    log.info("sent outgoing=%s account=%s reply=%r", row.id, row.account_id,
-             outcome.data_reply)
+    log.debug(
+        "sent outgoing=%s account=%s reply=%r",
+        row.id,
+        row.account_id,
+        outcome.data_reply,
+    )
 
 
 def _note_provider_id(session, row, provider_id: str | None) -> None:
@@ -280,8 +311,13 @@ def _defer(settings, row, reason: str, result, count_attempt: bool = True) -> No
     row.last_error, row.smtp_code = reason, _code(reason)
     row.claimed_by = None
     result.deferred[row.id] = delay
-    log.warning("deferred outgoing=%s attempt=%d retry in %.0fs: %s", row.id,
-                row.attempts, delay, reason)
+    log.warning(
+        "deferred outgoing=%s attempt=%d retry in %.0fs: %s",
+        row.id,
+        row.attempts,
+        delay,
+        reason,
+    )
 
 
 def _fail(row, reason: str, result) -> None:

@@ -14,10 +14,20 @@ from mailservice.errors import ConfigurationError
 log = logging.getLogger(__name__)
 
 SIGNED_HEADERS = [
-    b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"in-reply-to",
-    b"references", b"mime-version", b"content-type", b"auto-submitted",
+    b"from",
+    b"to",
+    b"cc",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"in-reply-to",
+    b"references",
+    b"mime-version",
+    b"content-type",
+    b"auto-submitted",
     # RFC 8058 3.1: one-click unsubscribe counts only when DKIM covers both.
-    b"list-unsubscribe", b"list-unsubscribe-post",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
 ]
 
 
@@ -35,12 +45,16 @@ def dkim_enabled(settings: Settings) -> bool:
 
 
 def sign(raw: bytes, settings: Settings, from_domain: str) -> bytes:
-    """`raw` with a DKIM-Signature header prepended, or unchanged when not configured."""
+    """`raw` with a DKIM-Signature prepended; unchanged when no key is configured."""
     if not dkim_enabled(settings):
         return raw
     domain = (settings.dkim_domain or from_domain).encode()
     signature = dkim.sign(
-        raw, settings.dkim_selector.encode(), domain, _key(settings.dkim_key_path),
-        include_headers=SIGNED_HEADERS, linesep=b"\r\n",
+        raw,
+        settings.dkim_selector.encode(),
+        domain,
+        _key(settings.dkim_key_path),
+        include_headers=SIGNED_HEADERS,
+        linesep=b"\r\n",
     )
     return signature + raw

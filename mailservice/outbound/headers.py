@@ -20,7 +20,7 @@ _ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[^@\s<>]
 
 
 def clean_header_value(value: str, *, field: str, strict: bool = False) -> str:
-    """`value` without line breaks (folded to one space); strict refuses them instead."""
+    """`value` without line breaks (made one space); `strict` refuses them."""
     if _LINE_BREAKS.search(value) is None:
         return value.strip()
     if strict:
@@ -39,7 +39,7 @@ def validate_address(address: str, *, field: str) -> str:
 
 
 def format_address(name: str | None, address: str, *, field: str) -> str:
-    """`Name <address>` with the name cleaned; RFC 2047 encoding is left to the policy."""
+    """`Name <address>` with the name cleaned; the policy does RFC 2047."""
     address = validate_address(address, field=field)
     clean_name = clean_header_value(name or "", field=f"{field} name")
     return formataddr((clean_name, address)) if clean_name else address

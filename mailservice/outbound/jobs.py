@@ -11,9 +11,9 @@ import logging
 
 import dramatiq
 
+from mailservice.errors import ConfigurationError, NotFoundError, SecretKeyError
 from mailservice.jobs import broker as _broker  # noqa: F401  (the broker comes first)
 from mailservice.jobs.broker import job_settings
-from mailservice.errors import ConfigurationError, NotFoundError, SecretKeyError
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,17 @@ TIME_LIMIT_MS = 10 * 60 * 1000
 PERMANENT = (ConfigurationError, NotFoundError, SecretKeyError)
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=5, time_limit=TIME_LIMIT_MS,
-                throws=PERMANENT)
+@dramatiq.actor(
+    queue_name=QUEUE, max_retries=5, time_limit=TIME_LIMIT_MS, throws=PERMANENT
+)
 def send_outgoing(outgoing_id: int) -> None:
     """Send an outgoing message, with a batch of its account's other due rows."""
     _run(outgoing_id=outgoing_id)
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=5, time_limit=TIME_LIMIT_MS,
-                throws=PERMANENT)
+@dramatiq.actor(
+    queue_name=QUEUE, max_retries=5, time_limit=TIME_LIMIT_MS, throws=PERMANENT
+)
 def deliver_account(account_id: int) -> None:
     """Send the next batch of an account's due rows."""
     _run(account_id=account_id)

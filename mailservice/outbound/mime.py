@@ -30,7 +30,8 @@ MAILER = "mailservice"
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 BASE_CSS = (
     "body { font-family: Arial, Helvetica, sans-serif; font-size: 14px; color: #222; }"
-    " blockquote { margin: 0 0 0 .8ex; border-left: 1px solid #ccc; padding-left: 1ex; }"
+    " blockquote { margin: 0 0 0 .8ex; border-left: 1px solid #ccc;"
+    " padding-left: 1ex; }"
 )
 
 
@@ -81,7 +82,10 @@ def build_message(envelope: Envelope, parts: list[Part]) -> bytes:
     # Quoted-printable keeps the parts 7-bit: no server needs 8BITMIME for them.
     message.set_content(envelope.text, charset="utf-8", cte="quoted-printable")
     message.add_alternative(
-        inline_css(envelope.html), subtype="html", charset="utf-8", cte="quoted-printable"
+        inline_css(envelope.html),
+        subtype="html",
+        charset="utf-8",
+        cte="quoted-printable",
     )
 
     inline = [part for part in parts if part.content_id]
@@ -90,8 +94,12 @@ def build_message(envelope: Envelope, parts: list[Part]) -> bytes:
         for part in inline:
             maintype, subtype = _split_type(part.content_type)
             html_part.add_related(
-                part.data, maintype, subtype, cid=angle(part.content_id),
-                filename=part.filename, disposition="inline",
+                part.data,
+                maintype,
+                subtype,
+                cid=angle(part.content_id),
+                filename=part.filename,
+                disposition="inline",
             )
     for part in parts:
         if not part.content_id:
@@ -110,13 +118,17 @@ def _drop_inner_mime_version(message: EmailMessage) -> None:
 
 
 def _set_headers(message: EmailMessage, envelope: Envelope) -> None:
-    message["From"] = header_address(envelope.from_name, envelope.from_address,
-                                     field="sender address")
+    message["From"] = header_address(
+        envelope.from_name, envelope.from_address, field="sender address"
+    )
     if envelope.to:
-        message["To"] = [header_address(n, a, field="recipient") for n, a in envelope.to]
+        message["To"] = [
+            header_address(n, a, field="recipient") for n, a in envelope.to
+        ]
     if envelope.cc:
-        message["Cc"] = [header_address(n, a, field="copy recipient")
-                         for n, a in envelope.cc]
+        message["Cc"] = [
+            header_address(n, a, field="copy recipient") for n, a in envelope.cc
+        ]
     if envelope.reply_to:
         message["Reply-To"] = header_address(None, envelope.reply_to, field="reply-to")
     message["Subject"] = clean_header_value(envelope.subject, field="subject")
@@ -125,7 +137,9 @@ def _set_headers(message: EmailMessage, envelope: Envelope) -> None:
     if envelope.in_reply_to:
         message["In-Reply-To"] = angle(envelope.in_reply_to)
     if envelope.references:
-        message["References"] = clean_header_value(envelope.references, field="references")
+        message["References"] = clean_header_value(
+            envelope.references, field="references"
+        )
     if envelope.automatic:
         # RFC 3834 5: mail sent by a program, not a person; auto-responders stay quiet.
         message["Auto-Submitted"] = "auto-generated"

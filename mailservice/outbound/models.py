@@ -111,10 +111,13 @@ class OutgoingMessage(Base):
     )
 
     recipients: Mapped[list[OutgoingRecipient]] = relationship(
-        back_populates="message", cascade="all, delete-orphan", order_by="OutgoingRecipient.id"
+        back_populates="message",
+        cascade="all, delete-orphan",
+        order_by="OutgoingRecipient.id",
     )
     attachments: Mapped[list[OutgoingAttachment]] = relationship(
-        back_populates="message", cascade="all, delete-orphan",
+        back_populates="message",
+        cascade="all, delete-orphan",
         order_by="OutgoingAttachment.id",
     )
 

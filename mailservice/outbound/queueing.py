@@ -20,7 +20,12 @@ from mailservice.errors import OutboundError
 from mailservice.jobs.dispatch import enqueue_after_commit
 from mailservice.messages.models import Message
 from mailservice.outbound import dkim
-from mailservice.outbound.compose import Recipient, add_attachment, create_draft, get_draft
+from mailservice.outbound.compose import (
+    Recipient,
+    add_attachment,
+    create_draft,
+    get_draft,
+)
 from mailservice.outbound.mime import Envelope, Part, build_message
 from mailservice.outbound.models import QUEUED, OutgoingMessage
 from mailservice.outbound.spool import Spool
@@ -36,7 +41,9 @@ from mailservice.templating.text import html_to_text
 log = logging.getLogger(__name__)
 
 
-def sender_context(session: Session, settings: Settings, draft: OutgoingMessage) -> dict:
+def sender_context(
+    session: Session, settings: Settings, draft: OutgoingMessage
+) -> dict:
     """The template fields for a draft: its contact, person and sender."""
     from mailservice.users.models import User
 
@@ -49,8 +56,10 @@ def sender_context(session: Session, settings: Settings, draft: OutgoingMessage)
         contact=contact_fields(contact),
         person=person_fields(person, first_to),
         sender=sender_fields(
-            account, user.name if user else draft.from_name,
-            user.email if user else None, settings.company_name,
+            account,
+            user.name if user else draft.from_name,
+            user.email if user else None,
+            settings.company_name,
         ),
     )
 
@@ -78,9 +87,13 @@ def _references(draft: OutgoingMessage) -> str:
     return draft.references or f"<{draft.message_id_header}>"
 
 
-def render_draft(session: Session, settings: Settings, draft: OutgoingMessage,
-                 locale: str = "pl", extra_headers: Sequence[tuple[str, str]] = ()
-                 ) -> bytes:
+def render_draft(
+    session: Session,
+    settings: Settings,
+    draft: OutgoingMessage,
+    locale: str = "pl",
+    extra_headers: Sequence[tuple[str, str]] = (),
+) -> bytes:
     """The exact bytes to send for a draft: MIME built, CSS inlined, DKIM-signed."""
     html, text = _final_bodies(session, settings, draft, locale)
     draft.body_text = text
@@ -90,12 +103,17 @@ def render_draft(session: Session, settings: Settings, draft: OutgoingMessage,
         for a in draft.attachments
     ]
     envelope = Envelope(
-        message_id=draft.message_id_header, from_name=draft.from_name,
+        message_id=draft.message_id_header,
+        from_name=draft.from_name,
         from_address=draft.from_address,
         to=[(r.name, r.address) for r in draft.recipients if r.role == "to"],
         cc=[(r.name, r.address) for r in draft.recipients if r.role == "cc"],
-        subject=draft.subject, html=html, text=text, in_reply_to=draft.in_reply_to,
-        references=_references(draft), automatic=draft.automatic,
+        subject=draft.subject,
+        html=html,
+        text=text,
+        in_reply_to=draft.in_reply_to,
+        references=_references(draft),
+        automatic=draft.automatic,
         extra_headers=tuple(extra_headers),
     )
     raw = build_message(envelope, parts)
@@ -103,10 +121,13 @@ def render_draft(session: Session, settings: Settings, draft: OutgoingMessage,
 
 
 def queue_draft(
-    session: Session, settings: Settings, outgoing_id: int, locale: str = "pl",
+    session: Session,
+    settings: Settings,
+    outgoing_id: int,
+    locale: str = "pl",
     extra_headers: Sequence[tuple[str, str]] = (),
 ) -> OutgoingMessage:
-    """Send a draft: its bytes go to the spool, the row to `queued`, the job after commit."""
+    """Send a draft: bytes to the spool, the row to `queued`, the job after commit."""
     from mailservice.outbound.jobs import send_outgoing
 
     draft = get_draft(session, outgoing_id)
@@ -122,10 +143,20 @@ def queue_draft(
     session.flush()
     # Each job sends a batch of its account's rows, so a transaction that queues
     # many messages (a mailing, the CLI in a loop) sends one job per batch.
-    enqueue_after_commit(session, send_outgoing, draft.id, group=draft.account_id,
-                         group_size=settings.send_batch_size)
-    log.info("queued outgoing=%s account=%s recipients=%d size=%d", draft.id,
-             draft.account_id, len(draft.recipients), len(raw))
+    enqueue_after_commit(
+        session,
+        send_outgoing,
+        draft.id,
+        group=draft.account_id,
+        group_size=settings.send_batch_size,
+    )
+    log.info(
+        "queued outgoing=%s account=%s recipients=%d size=%d",
+        draft.id,
+        draft.account_id,
+        len(draft.recipients),
+        len(raw),
+    )
     return draft
 
 
@@ -146,19 +177,37 @@ def _refuse_automatic_answer_to_automatic_mail(session, draft) -> None:
 
 
 def send_message(
-    session: Session, settings: Settings, *, account_id: int,
-    to: Sequence[Recipient], subject: str, body_html: str,
-    cc: Sequence[Recipient] = (), bcc: Sequence[Recipient] = (),
-    attachments: Sequence[tuple[str, str, bytes]] = (), automatic: bool = True,
-    author_user_id: int | None = None, contact_id: int | None = None,
-    person_id: int | None = None, include_signature: bool = True,
+    session: Session,
+    settings: Settings,
+    *,
+    account_id: int,
+    to: Sequence[Recipient],
+    subject: str,
+    body_html: str,
+    cc: Sequence[Recipient] = (),
+    bcc: Sequence[Recipient] = (),
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+    automatic: bool = True,
+    author_user_id: int | None = None,
+    contact_id: int | None = None,
+    person_id: int | None = None,
+    include_signature: bool = True,
     locale: str = "pl",
 ) -> OutgoingMessage:
     """Compose and queue one message in a step: system mail and the CLI use this."""
     draft = create_draft(
-        session, settings, account_id=account_id, author_user_id=author_user_id,
-        to=to, cc=cc, bcc=bcc, subject=subject, body_html=body_html,
-        contact_id=contact_id, person_id=person_id, automatic=automatic,
+        session,
+        settings,
+        account_id=account_id,
+        author_user_id=author_user_id,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        subject=subject,
+        body_html=body_html,
+        contact_id=contact_id,
+        person_id=person_id,
+        automatic=automatic,
     )
     draft.include_signature = include_signature
     for filename, content_type, data in attachments:

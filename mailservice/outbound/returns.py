@@ -39,11 +39,14 @@ REPLY_WINDOW = timedelta(days=60)
 SCAN_BATCH = 500
 _BOUNCE_HINT = re.compile(
     r"mailer-daemon|postmaster|undeliver|delivery|failure|returned|niedostarcz|"
-    r"nie mo[żz]na dostarczy", re.I,
+    r"nie mo[żz]na dostarczy",
+    re.I,
 )
 
 
-def process_returns(session: Session, settings: Settings, message_ids: list[int]) -> int:
+def process_returns(
+    session: Session, settings: Settings, message_ids: list[int]
+) -> int:
     """Tie bounces and replies among these synced messages to our mail; how many."""
     from mailservice.threads.threader import thread_messages
 
@@ -70,22 +73,28 @@ def _process_one(session: Session, settings: Settings, message: Message) -> bool
 
 
 def _may_be_bounce(message: Message) -> bool:
-    text = f"{message.from_address or ''} {message.from_name or ''} {message.subject or ''}"
+    parts = (message.from_address, message.from_name, message.subject)
+    text = " ".join(part or "" for part in parts)
     return message.is_auto_reply or bool(_BOUNCE_HINT.search(text))
 
 
 def _refs(session: Session, message: Message) -> list[str]:
-    return list(session.scalars(
-        select(MessageReference.referenced_id)
-        .where(MessageReference.message_id == message.id)
-    ))
+    return list(
+        session.scalars(
+            select(MessageReference.referenced_id).where(
+                MessageReference.message_id == message.id
+            )
+        )
+    )
 
 
 def _outgoing_by_ids(session: Session, ids: list[str]) -> OutgoingMessage | None:
     if not ids:
         return None
     found = session.scalar(
-        select(OutgoingMessage).where(OutgoingMessage.message_id_header.in_(ids)).limit(1)
+        select(OutgoingMessage)
+        .where(OutgoingMessage.message_id_header.in_(ids))
+        .limit(1)
     )
     if found is not None:
         return found
@@ -95,14 +104,21 @@ def _outgoing_by_ids(session: Session, ids: list[str]) -> OutgoingMessage | None
     return session.get(OutgoingMessage, alias.outgoing_id) if alias else None
 
 
-def _add_reference(session: Session, message: Message, outgoing: OutgoingMessage) -> None:
+def _add_reference(
+    session: Session, message: Message, outgoing: OutgoingMessage
+) -> None:
     if outgoing.message_id_header not in _refs(session, message):
-        session.add(MessageReference(message_id=message.id,
-                                     referenced_id=outgoing.message_id_header))
+        session.add(
+            MessageReference(
+                message_id=message.id, referenced_id=outgoing.message_id_header
+            )
+        )
 
 
 def _record_bounce(session: Session, message: Message, bounce: Bounce) -> bool:
-    outgoing = _outgoing_by_ids(session, bounce.original_message_ids + _refs(session, message))
+    outgoing = _outgoing_by_ids(
+        session, bounce.original_message_ids + _refs(session, message)
+    )
     if outgoing is None:
         outgoing = _last_sent_to(session, list(bounce.recipients))
     message.is_auto_reply = True  # a report written by a machine
@@ -112,8 +128,12 @@ def _record_bounce(session: Session, message: Message, bounce: Bounce) -> bool:
             _mark_recipient(outgoing, address, kind, message.id)
     if outgoing is not None:
         _add_reference(session, message, outgoing)
-    log.info("bounce message=%s outgoing=%s recipients=%s", message.id,
-             outgoing.id if outgoing else None, bounce.recipients)
+    log.info(
+        "bounce message=%s outgoing=%s recipients=%s",
+        message.id,
+        outgoing.id if outgoing else None,
+        bounce.recipients,
+    )
     return True
 
 
@@ -121,8 +141,9 @@ def _last_sent_to(session: Session, addresses: list[str]) -> OutgoingMessage | N
     return session.scalar(
         select(OutgoingMessage)
         .join(OutgoingRecipient, OutgoingRecipient.outgoing_id == OutgoingMessage.id)
-        .where(OutgoingRecipient.address_norm.in_(addresses),
-               OutgoingMessage.state == SENT)
+        .where(
+            OutgoingRecipient.address_norm.in_(addresses), OutgoingMessage.state == SENT
+        )
         .order_by(OutgoingMessage.sent_at.desc())
         .limit(1)
     )
@@ -141,10 +162,14 @@ def _mark_address(session, address: str, kind: str, reason, outgoing) -> None:
         select(BouncingAddress).where(BouncingAddress.address_norm == address)
     )
     if row is None:
-        session.add(BouncingAddress(
-            address_norm=address, kind=kind, reason=reason,
-            last_outgoing_id=outgoing.id if outgoing else None,
-        ))
+        session.add(
+            BouncingAddress(
+                address_norm=address,
+                kind=kind,
+                reason=reason,
+                last_outgoing_id=outgoing.id if outgoing else None,
+            )
+        )
         return
     row.count += 1
     row.kind = HARD if HARD in (row.kind, kind) else kind
@@ -160,7 +185,9 @@ def _link_reply(session: Session, message: Message) -> bool:
         if outgoing.message_id_header in refs:
             return False  # threads by itself
         _add_reference(session, message, outgoing)
-        log.info("reply message=%s to outgoing=%s via provider id", message.id, outgoing.id)
+        log.info(
+            "reply message=%s to outgoing=%s via provider id", message.id, outgoing.id
+        )
         return True
     if refs and session.scalar(
         select(Message.id).where(Message.message_id_header.in_(refs)).limit(1)
@@ -170,8 +197,9 @@ def _link_reply(session: Session, message: Message) -> bool:
     if outgoing is None:
         return False
     _add_reference(session, message, outgoing)
-    log.info("reply message=%s to outgoing=%s by sender and subject", message.id,
-             outgoing.id)
+    log.info(
+        "reply message=%s to outgoing=%s by sender and subject", message.id, outgoing.id
+    )
     return True
 
 
@@ -184,8 +212,11 @@ def _answered_by_subject(session: Session, message: Message) -> OutgoingMessage 
     candidates = session.scalars(
         select(OutgoingMessage)
         .join(OutgoingRecipient, OutgoingRecipient.outgoing_id == OutgoingMessage.id)
-        .where(OutgoingRecipient.address_norm == message.from_address.lower(),
-               OutgoingMessage.state == SENT, OutgoingMessage.sent_at >= since)
+        .where(
+            OutgoingRecipient.address_norm == message.from_address.lower(),
+            OutgoingMessage.state == SENT,
+            OutgoingMessage.sent_at >= since,
+        )
         .order_by(OutgoingMessage.sent_at.desc())
     )
     for outgoing in candidates:
@@ -197,17 +228,23 @@ def _answered_by_subject(session: Session, message: Message) -> OutgoingMessage 
 def scan_new_messages(session: Session, settings: Settings) -> int:
     """Process messages synced since the last scan (the sweeper calls this)."""
     # Touch the row first: it locks it, so two sweepers never scan the same ids.
-    touch = update(ReturnScan).where(ReturnScan.id == 1).values(
-        last_message_id=ReturnScan.last_message_id
+    touch = (
+        update(ReturnScan)
+        .where(ReturnScan.id == 1)
+        .values(last_message_id=ReturnScan.last_message_id)
     )
     if session.execute(touch).rowcount == 0:
         session.add(ReturnScan(id=1, last_message_id=0))
         session.flush()
     scan = session.get(ReturnScan, 1, populate_existing=True)
-    ids = list(session.scalars(
-        select(Message.id).where(Message.id > scan.last_message_id)
-        .order_by(Message.id).limit(SCAN_BATCH)
-    ))
+    ids = list(
+        session.scalars(
+            select(Message.id)
+            .where(Message.id > scan.last_message_id)
+            .order_by(Message.id)
+            .limit(SCAN_BATCH)
+        )
+    )
     if not ids:
         return 0
     found = process_returns(session, settings, ids)

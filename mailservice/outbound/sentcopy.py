@@ -26,8 +26,9 @@ SENT_ROLE = "sent"
 def sent_folder(session: Session, account: Account) -> Folder | None:
     """The folder sent mail is filed in: the configured one, else role `sent`."""
     policy = session.get(SendingPolicy, account.id)
-    query = select(Folder).where(Folder.account_id == account.id,
-                                 Folder.deleted_at.is_(None))
+    query = select(Folder).where(
+        Folder.account_id == account.id, Folder.deleted_at.is_(None)
+    )
     if policy is not None and policy.sent_folder:
         return session.scalar(query.where(Folder.wire_name == policy.sent_folder))
     return session.scalar(query.where(Folder.role == SENT_ROLE))
@@ -48,12 +49,16 @@ def append_sent_copies(
     try:
         for row in rows:
             raw = spool.read_message(row.spool_name)
-            client.append(wire_name, raw, flags=[b"\\Seen"], msg_time=_aware(row.sent_at))
+            client.append(
+                wire_name, raw, flags=[b"\\Seen"], msg_time=_aware(row.sent_at)
+            )
             row.sent_copy_appended = True
             done += 1
     finally:
         client.logout()
-    log.info("appended %d sent copies account=%s folder=%s", done, account.name, wire_name)
+    log.info(
+        "appended %d sent copies account=%s folder=%s", done, account.name, wire_name
+    )
     return done
 
 

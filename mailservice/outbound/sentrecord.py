@@ -43,9 +43,13 @@ def record_sent_messages(
 
     prepared = [_prepare(settings, row) for row in rows]
     keys = [item[-1] for item in prepared]
-    known = dict(session.execute(
-        select(Message.identity_key, Message.id).where(Message.identity_key.in_(keys))
-    ).all())
+    known = dict(
+        session.execute(
+            select(Message.identity_key, Message.id).where(
+                Message.identity_key.in_(keys)
+            )
+        ).all()
+    )
     fresh = [item for item in prepared if item[-1] not in known]
     try:
         with session.begin_nested():
@@ -57,7 +61,8 @@ def record_sent_messages(
 
     for row, *_rest, key in prepared:
         row.message_row_id = known.get(key) or session.scalar(
-            select(Message.id).where(Message.identity_key == key))
+            select(Message.id).where(Message.identity_key == key)
+        )
     if created:
         ids = list(created.values())
         link_messages(session, settings, ids)
@@ -70,8 +75,9 @@ def _prepare(settings: Settings, row: OutgoingMessage):
     raw = Spool(settings.outbox_dir).read_message(row.spool_name)
     sha256 = RawStore(settings.effective_raw_store_dir).put(raw)
     parsed = parse_headers(raw, row.sent_at)
-    sender = next((a.address for a in parsed.addresses if a.role == "from"),
-                  row.from_address)
+    sender = next(
+        (a.address for a in parsed.addresses if a.role == "from"), row.from_address
+    )
     key = identity_key(
         row.message_id_header, date_header(raw), sender, body_digest(raw)
     )
@@ -101,14 +107,21 @@ def _insert_one_by_one(session: Session, fresh) -> dict[str, int]:
 
 def _new_message(outgoing, parsed, raw: bytes, sha256: str, key: str) -> Message:
     message = Message(
-        identity_key=key, raw_sha256=sha256, size=len(raw),
+        identity_key=key,
+        raw_sha256=sha256,
+        size=len(raw),
         message_id_header=outgoing.message_id_header,
         in_reply_to=outgoing.in_reply_to.strip("<>") if outgoing.in_reply_to else None,
-        subject=outgoing.subject, normalized_subject=normalize_subject(outgoing.subject),
-        from_name=outgoing.from_name, from_address=outgoing.from_address,
-        sent_at=parsed.sent_at or outgoing.sent_at, internal_date=outgoing.sent_at,
-        has_attachments=bool(outgoing.attachments), is_auto_reply=False,
-        parse_status=HEADERS_ONLY, body_html=outgoing.body_html,
+        subject=outgoing.subject,
+        normalized_subject=normalize_subject(outgoing.subject),
+        from_name=outgoing.from_name,
+        from_address=outgoing.from_address,
+        sent_at=parsed.sent_at or outgoing.sent_at,
+        internal_date=outgoing.sent_at,
+        has_attachments=bool(outgoing.attachments),
+        is_auto_reply=False,
+        parse_status=HEADERS_ONLY,
+        body_html=outgoing.body_html,
         body_text=outgoing.body_text,
         snippet=" ".join((outgoing.body_text or "").split())[:300] or None,
     )
@@ -122,8 +135,13 @@ def _new_message(outgoing, parsed, raw: bytes, sha256: str, key: str) -> Message
 
 def _address(role: str, name: str | None, address: str) -> MessageAddress:
     norm = address.lower()
-    return MessageAddress(role=role, name=name, address=address, address_norm=norm,
-                          domain=norm.rpartition("@")[2])
+    return MessageAddress(
+        role=role,
+        name=name,
+        address=address,
+        address_norm=norm,
+        domain=norm.rpartition("@")[2],
+    )
 
 
 def _add_references(session: Session, message: Message, outgoing, parsed) -> None:
@@ -131,4 +149,6 @@ def _add_references(session: Session, message: Message, outgoing, parsed) -> Non
     # no reference to another message.
     for referenced in dict.fromkeys(parsed.references + [parsed.in_reply_to or ""]):
         if referenced and referenced != outgoing.message_id_header:
-            session.add(MessageReference(message_id=message.id, referenced_id=referenced))
+            session.add(
+                MessageReference(message_id=message.id, referenced_id=referenced)
+            )

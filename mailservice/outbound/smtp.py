@@ -78,11 +78,14 @@ class SmtpConnection:
         account, settings = self.account, self.settings
         security = account.smtp_security or "starttls"
         port = account.smtp_port or (465 if security == "ssl" else 587)
-        args = dict(local_hostname=settings.smtp_local_hostname,
-                    timeout=settings.smtp_timeout_seconds)
+        args = dict(
+            local_hostname=settings.smtp_local_hostname,
+            timeout=settings.smtp_timeout_seconds,
+        )
         if security == "ssl":
-            client = smtplib.SMTP_SSL(account.smtp_host, port,
-                                      context=ssl.create_default_context(), **args)
+            client = smtplib.SMTP_SSL(
+                account.smtp_host, port, context=ssl.create_default_context(), **args
+            )
         else:
             client = smtplib.SMTP(account.smtp_host, port, **args)
         client.ehlo()

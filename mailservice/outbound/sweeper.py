@@ -63,9 +63,14 @@ def sweep(settings: Settings, *, waited_seconds: float = 30.0) -> SweepReport:
 
     sweep_mailings(settings, redispatch_all=waited_seconds == 0)
     if report.released or report.dispatched or report.recorded or report.appended:
-        log.info("sweep: released=%d dispatched=%s recorded=%d appended=%d returns=%d",
-                 len(report.released), report.dispatched, report.recorded,
-                 report.appended, report.returns)
+        log.info(
+            "sweep: released=%d dispatched=%s recorded=%d appended=%d returns=%d",
+            len(report.released),
+            report.dispatched,
+            report.recorded,
+            report.appended,
+            report.returns,
+        )
     return report
 
 
@@ -92,15 +97,18 @@ def _waiting_accounts(session: Session, settings: Settings, waited: float) -> di
         .where(
             due_condition(now),
             or_(
-                (OutgoingMessage.state == QUEUED) & (OutgoingMessage.queued_at <= cutoff),
+                (OutgoingMessage.state == QUEUED)
+                & (OutgoingMessage.queued_at <= cutoff),
                 OutgoingMessage.next_attempt_at <= cutoff,
             ),
         )
         .group_by(OutgoingMessage.account_id)
     ).all()
     batch = max(settings.send_batch_size, 1)
-    return {account: min(MAX_JOBS_PER_ACCOUNT, count // batch + 1)
-            for account, count in rows}
+    return {
+        account: min(MAX_JOBS_PER_ACCOUNT, count // batch + 1)
+        for account, count in rows
+    }
 
 
 def finish_sent(settings: Settings, ids: list[int] | None = None) -> tuple[int, int]:
@@ -125,9 +133,13 @@ def finish_sent(settings: Settings, ids: list[int] | None = None) -> tuple[int, 
 
 
 def _sent_rows(session, settings, ids, missing_column) -> list[OutgoingMessage]:
-    query = select(OutgoingMessage).where(OutgoingMessage.state == SENT).options(
-        selectinload(OutgoingMessage.recipients),
-        selectinload(OutgoingMessage.attachments),
+    query = (
+        select(OutgoingMessage)
+        .where(OutgoingMessage.state == SENT)
+        .options(
+            selectinload(OutgoingMessage.recipients),
+            selectinload(OutgoingMessage.attachments),
+        )
     )
     if ids is not None:
         query = query.where(OutgoingMessage.id.in_(ids))

@@ -17,30 +17,52 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "person": ("name", "first_name", "last_name", "position", "phone", "email"),
     "sender": ("name", "email", "phone", "position", "company", "account"),
     "document": (
-        "kind", "number", "issue_date", "due_date", "total", "amount_due",
-        "currency", "link",
+        "kind",
+        "number",
+        "issue_date",
+        "due_date",
+        "total",
+        "amount_due",
+        "currency",
+        "link",
     ),
 }
 
 SAMPLE: dict[str, dict[str, Any]] = {
     "contact": {
-        "name": "Przykładowa Firma Sp. z o.o.", "nip": "5260250274",
-        "street": "ul. Długa 1", "postal_code": "00-950", "city": "Warszawa",
-        "country": "PL", "email": "biuro@przyklad.pl",
+        "name": "Przykładowa Firma Sp. z o.o.",
+        "nip": "5260250274",
+        "street": "ul. Długa 1",
+        "postal_code": "00-950",
+        "city": "Warszawa",
+        "country": "PL",
+        "email": "biuro@przyklad.pl",
     },
     "person": {
-        "name": "Anna Kowalska", "first_name": "Anna", "last_name": "Kowalska",
-        "position": "Główna księgowa", "phone": "+48 22 123 45 67",
+        "name": "Anna Kowalska",
+        "first_name": "Anna",
+        "last_name": "Kowalska",
+        "position": "Główna księgowa",
+        "phone": "+48 22 123 45 67",
         "email": "anna.kowalska@przyklad.pl",
     },
     "sender": {
-        "name": "Jan Nowak", "email": "jan.nowak@firma.pl", "phone": "+48 600 100 200",
-        "position": "Opiekun klienta", "company": "Firma S.A.", "account": "biuro",
+        "name": "Jan Nowak",
+        "email": "jan.nowak@firma.pl",
+        "phone": "+48 600 100 200",
+        "position": "Opiekun klienta",
+        "company": "Firma S.A.",
+        "account": "biuro",
     },
     "document": {
-        "kind": "invoice", "number": "FS/2026/11/042", "issue_date": "2026-11-30",
-        "due_date": "2026-12-14", "total": "1 230,00", "amount_due": "1 230,00",
-        "currency": "PLN", "link": "https://example.invalid/d/42",
+        "kind": "invoice",
+        "number": "FS/2026/11/042",
+        "issue_date": "2026-11-30",
+        "due_date": "2026-12-14",
+        "total": "1 230,00",
+        "amount_due": "1 230,00",
+        "currency": "PLN",
+        "link": "https://example.invalid/d/42",
     },
 }
 
@@ -69,8 +91,11 @@ def person_fields(person: Person | None, email: str = "") -> dict[str, Any]:
         return values
     first, _, last = person.name.partition(" ")
     values.update(
-        name=person.name, first_name=first, last_name=last,
-        position=person.position or "", phone=person.phone or "",
+        name=person.name,
+        first_name=first,
+        last_name=last,
+        position=person.position or "",
+        phone=person.phone or "",
     )
     if person.addresses and not email:
         values["email"] = person.addresses[0].address
@@ -78,27 +103,36 @@ def person_fields(person: Person | None, email: str = "") -> dict[str, Any]:
 
 
 def sender_fields(
-    account: Account, user_name: str | None, user_email: str | None,
-    company: str = "", **extra: str,
+    account: Account,
+    user_name: str | None,
+    user_email: str | None,
+    company: str = "",
+    **extra: str,
 ) -> dict[str, Any]:
     """The template fields of the sender: the staff member and the account."""
     values = dict.fromkeys(FIELDS["sender"], "")
     values.update(
-        name=user_name or account.name, email=user_email or account.email or "",
-        company=company, account=account.name,
+        name=user_name or account.name,
+        email=user_email or account.email or "",
+        company=company,
+        account=account.name,
     )
     values.update({key: value for key, value in extra.items() if key in values})
     return values
 
 
 def build_context(
-    contact: dict | None = None, person: dict | None = None,
-    sender: dict | None = None, document: dict | None = None,
+    contact: dict | None = None,
+    person: dict | None = None,
+    sender: dict | None = None,
+    document: dict | None = None,
 ) -> dict[str, dict[str, Any]]:
     """A full template context; missing objects are present with empty fields."""
     context = empty_context()
     for name, given in (
-        ("contact", contact), ("person", person), ("sender", sender),
+        ("contact", contact),
+        ("person", person),
+        ("sender", sender),
         ("document", document),
     ):
         if given:

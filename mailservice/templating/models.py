@@ -49,7 +49,7 @@ class TemplateVersion(Base):
 
 
 class Signature(Base):
-    """A signature of one user on one account; `user_id` empty is the account default."""
+    """A user's signature on one account; no `user_id`: the account default."""
 
     __tablename__ = "signatures"
     __table_args__ = (UniqueConstraint("account_id", "user_id"),)
@@ -58,7 +58,9 @@ class Signature(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

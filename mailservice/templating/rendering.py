@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateError as JinjaError
+from jinja2 import StrictUndefined
+from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
 
 from mailservice.errors import TemplateError
@@ -57,11 +58,15 @@ def template_line(exc: BaseException) -> int | None:
 
 def render_subject(source: str, context: dict, version_id: int | None = None) -> str:
     """The subject line: rendered as text, line breaks from field values removed."""
-    text = render_source(source, context, html=False, what="subject", version_id=version_id)
+    text = render_source(
+        source, context, html=False, what="subject", version_id=version_id
+    )
     return clean_header_value(" ".join(text.split()), field="subject")
 
 
-def render_body(source: str, context: dict, version_id: int | None = None) -> tuple[str, str]:
+def render_body(
+    source: str, context: dict, version_id: int | None = None
+) -> tuple[str, str]:
     """(html, text) of a body template: the text part generated from the HTML."""
     html = render_source(source, context, html=True, what="body", version_id=version_id)
     return html, html_to_text(html)

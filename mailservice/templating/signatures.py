@@ -30,12 +30,18 @@ def shipped_default(locale: str, directory: Path = DEFAULTS_DIR) -> tuple[str, s
         html = directory / f"default.{name}.html"
         if html.is_file():
             text = directory / f"default.{name}.txt"
-            return html.read_text("utf-8"), text.read_text("utf-8") if text.is_file() else ""
+            return html.read_text("utf-8"), text.read_text(
+                "utf-8"
+            ) if text.is_file() else ""
     raise NotFoundError(f"no shipped default signature in {directory}")
 
 
-def _signature(session: Session, account_id: int, user_id: int | None) -> Signature | None:
-    owner = Signature.user_id.is_(None) if user_id is None else Signature.user_id == user_id
+def _signature(
+    session: Session, account_id: int, user_id: int | None
+) -> Signature | None:
+    owner = (
+        Signature.user_id.is_(None) if user_id is None else Signature.user_id == user_id
+    )
     return session.scalar(
         select(Signature).where(Signature.account_id == account_id, owner).limit(1)
     )
@@ -68,10 +74,15 @@ def signature_for(
 
 
 def save_signature_version(
-    session: Session, account_id: int, user_id: int | None, html: str, text: str,
-    author_user_id: int | None, note: str | None = None,
+    session: Session,
+    account_id: int,
+    user_id: int | None,
+    html: str,
+    text: str,
+    author_user_id: int | None,
+    note: str | None = None,
 ) -> SignatureVersion:
-    """Validate and store a new current signature for a user (or the account default)."""
+    """Validate and store a new current signature of a user or the account."""
     problems = check_signature(html, text)
     if problems:
         raise TemplateValidationError(problems)
@@ -87,13 +98,21 @@ def save_signature_version(
         )
     )
     version = SignatureVersion(
-        signature_id=signature.id, number=(number or 0) + 1, html_source=html,
-        text_source=text, author_user_id=author_user_id, note=note,
+        signature_id=signature.id,
+        number=(number or 0) + 1,
+        html_source=html,
+        text_source=text,
+        author_user_id=author_user_id,
+        note=note,
     )
     session.add(version)
     session.flush()
-    log.info("signature account=%s user=%s saved as version %s", account_id, user_id,
-             version.number)
+    log.info(
+        "signature account=%s user=%s saved as version %s",
+        account_id,
+        user_id,
+        version.number,
+    )
     return version
 
 
@@ -117,8 +136,13 @@ def revert_signature(
         raise NotFoundError(f"no signature version {version_id}")
     signature = session.get(Signature, old.signature_id)
     return save_signature_version(
-        session, signature.account_id, signature.user_id, old.html_source,
-        old.text_source, author_user_id, note=f"revert to version {old.number}",
+        session,
+        signature.account_id,
+        signature.user_id,
+        old.html_source,
+        old.text_source,
+        author_user_id,
+        note=f"revert to version {old.number}",
     )
 
 
@@ -130,6 +154,10 @@ def render_signature_preview(html: str, text: str) -> tuple[str, str] | list[Pro
     return render_signature(html, text, build_context(**SAMPLE))
 
 
-def render_signature_version(version: SignatureVersion, context: dict) -> tuple[str, str]:
+def render_signature_version(
+    version: SignatureVersion, context: dict
+) -> tuple[str, str]:
     """(html, text) of a stored signature version with real fields."""
-    return render_signature(version.html_source, version.text_source, context, version.id)
+    return render_signature(
+        version.html_source, version.text_source, context, version.id
+    )

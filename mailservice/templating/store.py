@@ -48,9 +48,7 @@ def read_default_file(path: Path) -> tuple[str, str, str]:
     head, separator, body = path.read_text(encoding="utf-8").partition("\n---\n")
     if not separator:
         raise TemplateError(f"{path}: missing the '---' line between header and body")
-    fields = dict(
-        line.split(":", 1) for line in head.splitlines() if ":" in line
-    )
+    fields = dict(line.split(":", 1) for line in head.splitlines() if ":" in line)
     if "subject" not in fields:
         raise TemplateError(f"{path}: the header has no 'subject:' line")
     return fields.get("title", path.stem).strip(), fields["subject"].strip(), body
@@ -81,18 +79,25 @@ def _create(session, name, locale, title, subject, html) -> MessageTemplate:
     session.flush()
     session.add(
         TemplateVersion(
-            template_id=template.id, number=1, subject_source=subject,
-            html_source=html, note="shipped default",
+            template_id=template.id,
+            number=1,
+            subject_source=subject,
+            html_source=html,
+            note="shipped default",
         )
     )
     session.flush()
     return template
 
 
-def list_templates(session: Session, locale: str | None = None) -> list[MessageTemplate]:
+def list_templates(
+    session: Session, locale: str | None = None
+) -> list[MessageTemplate]:
     """The templates to pick from, by name; shipped defaults are loaded first."""
     load_defaults(session)
-    query = select(MessageTemplate).order_by(MessageTemplate.name, MessageTemplate.locale)
+    query = select(MessageTemplate).order_by(
+        MessageTemplate.name, MessageTemplate.locale
+    )
     if locale:
         query = query.where(MessageTemplate.locale == locale)
     return list(session.scalars(query))
@@ -136,8 +141,12 @@ def versions(session: Session, template_id: int) -> list[TemplateVersion]:
 
 
 def save_template_version(
-    session: Session, template_id: int, subject: str, html: str,
-    author_user_id: int | None, note: str | None = None,
+    session: Session,
+    template_id: int,
+    subject: str,
+    html: str,
+    author_user_id: int | None,
+    note: str | None = None,
 ) -> TemplateVersion:
     """Validate an edit and store it as the new current version; problems raise."""
     problems = check_template(subject, html)
@@ -150,13 +159,21 @@ def save_template_version(
         )
     )
     version = TemplateVersion(
-        template_id=template_id, number=(number or 0) + 1, subject_source=subject,
-        html_source=html, author_user_id=author_user_id, note=note,
+        template_id=template_id,
+        number=(number or 0) + 1,
+        subject_source=subject,
+        html_source=html,
+        author_user_id=author_user_id,
+        note=note,
     )
     session.add(version)
     session.flush()
-    log.info("template %s saved as version %s by user %s", template_id, version.number,
-             author_user_id)
+    log.info(
+        "template %s saved as version %s by user %s",
+        template_id,
+        version.number,
+        author_user_id,
+    )
     return version
 
 
@@ -168,7 +185,11 @@ def revert_template(
     if old is None or old.template_id != template_id:
         raise NotFoundError(f"template {template_id} has no version id {version_id}")
     return save_template_version(
-        session, template_id, old.subject_source, old.html_source, author_user_id,
+        session,
+        template_id,
+        old.subject_source,
+        old.html_source,
+        author_user_id,
         note=f"revert to version {old.number}",
     )
 

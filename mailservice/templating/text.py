@@ -6,8 +6,25 @@ import re
 from html.parser import HTMLParser
 
 _BLOCKS = {
-    "p", "div", "table", "tr", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "pre", "section", "article", "header", "footer", "hr",
+    "p",
+    "div",
+    "table",
+    "tr",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "hr",
 }
 _SKIPPED = {"style", "script", "head", "title"}
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import TemplateError as JinjaError, TemplateSyntaxError, nodes
+from jinja2 import TemplateError as JinjaError
+from jinja2 import TemplateSyntaxError, nodes
 
 from mailservice.templating.fields import FIELDS, SAMPLE, build_context
 from mailservice.templating.rendering import HTML_ENV, TEXT_ENV, template_line
@@ -54,7 +55,9 @@ def _unknown_fields(tree: nodes.Template, part: str) -> list[Problem]:
         if name.name not in FIELDS:
             known = ", ".join(FIELDS)
             problems.append(
-                Problem(part, name.lineno, f"unknown field {name.name!r} (known: {known})")
+                Problem(
+                    part, name.lineno, f"unknown field {name.name!r} (known: {known})"
+                )
             )
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         problem = _unknown_attribute(node, part, assigned)

@@ -102,7 +102,9 @@ class SinkHandler:
             number = self.count
             if self.record:
                 self.received.append(
-                    Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                    Received(
+                        envelope.mail_from, list(envelope.rcpt_tos), envelope.content
+                    )
                 )
         if self.provider_id_domain:
             return f"250 2.0.0 OK <provider.{number}@{self.provider_id_domain}>"
@@ -132,18 +134,29 @@ class _Authenticator:
 class SmtpSink:
     """An aiosmtpd server on 127.0.0.1 with a SinkHandler; a context manager."""
 
-    def __init__(self, port: int | None = None, record: bool = True,
-                 users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        record: bool = True,
+        users: dict[str, str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.handler = SinkHandler(record=record)
         self.users = users
         extra = {}
         if users is not None:
-            extra = dict(authenticator=_Authenticator(users), auth_require_tls=False,
-                         auth_required=True)
+            extra = dict(
+                authenticator=_Authenticator(users),
+                auth_require_tls=False,
+                auth_required=True,
+            )
         self.controller = Controller(
-            self.handler, hostname=HOST, port=self.port, server_hostname=SERVER_NAME,
-            ready_timeout=10, **extra,
+            self.handler,
+            hostname=HOST,
+            port=self.port,
+            server_hostname=SERVER_NAME,
+            ready_timeout=10,
+            **extra,
         )
 
     def start(self) -> SmtpSink:
