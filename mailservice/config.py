@@ -2,7 +2,8 @@
 
 Nothing else in the package reads the environment: code asks `get_settings()`.
 Precedence: arguments > environment (``MAILSERVICE_*``) > TOML file > defaults.
-The TOML file is ``$MAILSERVICE_CONFIG`` or ``config/mailservice.toml`` when present.
+The TOML file is ``$MAILSERVICE_CONFIG`` or ``config/mailservice.toml`` when present;
+an empty ``MAILSERVICE_CONFIG`` means no file.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ FREE_MAIL_DOMAINS = (
 
 def _toml_path() -> Path | None:
     named = os.environ.get("MAILSERVICE_CONFIG")
+    if named == "":  # set but empty: no settings file at all
+        return None
     if named and not Path(named).is_file():
         raise ConfigurationError(f"MAILSERVICE_CONFIG names {named}, which is no file")
     path = Path(named or DEFAULT_TOML)

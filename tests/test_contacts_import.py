@@ -190,7 +190,7 @@ def run_cli(db_url, tmp_path, monkeypatch):
     """Run `mailservice ...` against the test database."""
     monkeypatch.setenv("MAILSERVICE_DATABASE_URL", db_url)
     monkeypatch.setenv("MAILSERVICE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MAILSERVICE_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("MAILSERVICE_CONFIG", "")
     get_settings.cache_clear()
     yield lambda *args: CliRunner().invoke(cli, list(args))
     get_settings.cache_clear()
@@ -224,3 +224,15 @@ def test_cli_list_shows_imported_contacts(run_cli):
     assert len(lines) == 6
     budmat = next(line for line in lines if "Budmat" in line)
     assert "447-712-78-26  Poznań  4 addresses  0 messages" in budmat
+
+
+def test_person_without_an_address_is_kept(session, settings):
+    data = ("name,nip,person,person_position\n"
+            "Firma Dobra,5239384994,Joanna Wójcik,Właścicielka\n").encode()
+
+    import_contacts_data(session, settings, data)
+    session.commit()
+    session.expire_all()
+
+    people = session.scalars(select(Person)).all()
+    assert [(p.name, p.position) for p in people] == [("Joanna Wójcik", "Właścicielka")]

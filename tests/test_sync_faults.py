@@ -46,7 +46,7 @@ def _env(settings) -> dict[str, str]:
         "MAILSERVICE_DATA_DIR": str(settings.data_dir),
         "MAILSERVICE_FETCH_BATCH_MESSAGES": str(settings.fetch_batch_messages),
         "MAILSERVICE_POLL_SECONDS": str(settings.poll_seconds),
-        "MAILSERVICE_CONFIG": "/nonexistent.toml",
+        "MAILSERVICE_CONFIG": "",
         "PYTHONPATH": str(REPO_ROOT),
     })
     return env

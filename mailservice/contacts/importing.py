@@ -234,7 +234,11 @@ def _person(contact: Contact, parsed: ContactRow) -> Person:
     key = parsed.person.casefold()
     person = next((p for p in contact.people if p.name.casefold() == key), None)
     if person is None:
-        person = Person(contact=contact, name=parsed.person)
+        # Appended on the contact's side: SQLAlchemy 2 cascades into the
+        # session only along that direction, and a person with no address
+        # would otherwise never be saved.
+        person = Person(name=parsed.person)
+        contact.people.append(person)
     person.position = parsed.person_position or person.position
     person.phone = parsed.person_phone or person.phone
     return person
