@@ -248,7 +248,7 @@ def _prepare(server: MailServer, user: MailUser, box: Mailbox, url: str,
     env.update(
         MAILSERVICE_DATA_DIR=str(folder / "data"),
         MAILSERVICE_DATABASE_URL=url,
-        MAILSERVICE_CONFIG=str(folder / "no-such.toml"),
+        MAILSERVICE_CONFIG="",  # set but empty: no settings file
         MAILSERVICE_ACCOUNT_PASSWORD=user.password,
     )
     steps = [
