@@ -92,3 +92,11 @@ def test_unparsable_database_url_is_explained(tmp_path, fresh_settings):
 
     assert result.exit_code == 1
     assert "not a usable database URL" in result.output
+
+
+def test_example_config_names_every_setting():
+    text = EXAMPLE.read_text(encoding="utf-8")
+
+    missing = [name for name in Settings.model_fields if f"{name} =" not in text]
+
+    assert missing == []
