@@ -37,6 +37,7 @@ def _register() -> None:
         contacts,
         demo,
         extract,
+        mailings,
         processes,
         send,
         stats,
@@ -46,7 +47,8 @@ def _register() -> None:
     )
 
     for module in (
-        accounts, contacts, demo, extract, processes, send, stats, sync, threads, users
+        accounts, contacts, demo, extract, mailings, processes, send, stats, sync,
+        threads, users,
     ):
         module.register(cli)
 
