@@ -5,7 +5,7 @@ import hashlib
 import click
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from mailservice.cli import context
 from mailservice.cli.extract import register
@@ -172,3 +172,13 @@ def test_every_corpus_message_is_parsed_or_quarantined(session, settings, store)
     assert counts.done == len(ids)
     assert {label for label, s in statuses.items() if s == QUARANTINED} == {
         OUTLOOK_MSG, f"{MIMEKIT}/mbox/unmunged.mbox.txt#1"}
+
+
+def test_extracted_messages_are_in_the_search_index(session, settings, store):
+    polish = _synced(session, store, POLISH)
+
+    extract_pending(settings, workers=1)
+
+    session.expire_all()
+    indexed = session.execute(text("SELECT count(*) FROM message_search")).scalar()
+    assert session.get(Message, polish).parse_status == PARSED and indexed == 1

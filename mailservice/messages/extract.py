@@ -116,11 +116,16 @@ def extract_one(session: Session, settings: Settings, message_id: int) -> str:
 
 def _write(url: str, batch: list[tuple[int, str]], outcomes: Iterable[Outcome],
            counts: ExtractCounts, progress) -> None:
+    from mailservice.inbox.search_index import index_messages
+
     with session_scope(url) as session:
         rows = []
         for (message_id, _sha), outcome in zip(batch, outcomes, strict=True):
             rows += _record(session, message_id, outcome, counts)
         _insert_attachments(session, rows)
+        session.flush()
+        # Searchable in the same commit that makes the body known.
+        index_messages(session, [message_id for message_id, _sha in batch])
     if progress is not None:
         progress(counts)
 
