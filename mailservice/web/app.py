@@ -7,6 +7,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -22,6 +23,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 GET, POST = ["GET"], ["POST"]
 
 
+class RowIdConvertor(IntegerConvertor):
+    """A row id in a path: at most 18 digits, so it always fits a 64-bit integer.
+
+    A longer number would reach the database and fail there (a 500) instead of
+    being a plain 404.
+    """
+
+    regex = "[0-9]{1,18}"
+
+
+register_url_convertor("id", RowIdConvertor())
+
+
 def routes() -> list:
     """Every URL of the inbox."""
     return [
@@ -31,20 +45,20 @@ def routes() -> list:
         Route("/logout-everywhere", auth.logout_everywhere, methods=POST),
         Route("/language", auth.set_language, methods=POST),
         Route("/", mail.home, methods=GET),
-        Route("/folders/{folder_id:int}", mail.folder_page, methods=GET),
-        Route("/threads/{thread_id:int}", mail.thread_page, methods=GET),
-        Route("/threads/{thread_id:int}/assign", mail.assign, methods=POST),
-        Route("/threads/{thread_id:int}/handled", mail.handled, methods=POST),
+        Route("/folders/{folder_id:id}", mail.folder_page, methods=GET),
+        Route("/threads/{thread_id:id}", mail.thread_page, methods=GET),
+        Route("/threads/{thread_id:id}/assign", mail.assign, methods=POST),
+        Route("/threads/{thread_id:id}/handled", mail.handled, methods=POST),
         Route("/counts", mail.counts, methods=GET),
-        Route("/messages/{message_id:int}/body", messages.body, methods=GET),
-        Route("/messages/{message_id:int}/raw", messages.raw, methods=GET),
-        Route("/messages/{message_id:int}/flags", messages.flags, methods=POST),
-        Route("/messages/{message_id:int}/move", messages.move, methods=POST),
+        Route("/messages/{message_id:id}/body", messages.body, methods=GET),
+        Route("/messages/{message_id:id}/raw", messages.raw, methods=GET),
+        Route("/messages/{message_id:id}/flags", messages.flags, methods=POST),
+        Route("/messages/{message_id:id}/move", messages.move, methods=POST),
         Route(
-            "/messages/{message_id:int}/remote", messages.remote_always, methods=POST
+            "/messages/{message_id:id}/remote", messages.remote_always, methods=POST
         ),
-        Route("/attachments/{attachment_id:int}", messages.attachment, methods=GET),
-        Route("/contacts/{contact_id:int}", people.contact, methods=GET),
+        Route("/attachments/{attachment_id:id}", messages.attachment, methods=GET),
+        Route("/contacts/{contact_id:id}", people.contact, methods=GET),
         Route("/to-assign", people.to_assign, methods=GET),
         Route("/to-assign", people.to_assign_submit, methods=POST),
         Route("/search", search.search, methods=GET),

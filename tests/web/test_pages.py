@@ -145,3 +145,11 @@ def test_search_gives_the_same_hits_whichever_plan_it_takes(app, mail, monkeypat
     collected = client.get("/search?q=faktur").text
     assert _subjects(walked) == _subjects(collected)
     assert _subjects(walked) == ["Zamówienie 17/2026", "Zamówienie 17/2026"]
+
+
+def test_an_id_too_large_for_the_database_is_not_found(app, mail):
+    client = login(app, "ola@firma.test")
+
+    too_large = "9" * 30
+    for path in (f"/threads/{too_large}", f"/messages/{too_large}/raw"):
+        assert client.get(path).status_code == 404
