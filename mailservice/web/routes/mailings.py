@@ -1,10 +1,8 @@
 """Bulk mailing pages: list, create and edit, recipients and files, preview as a
 recipient, test send, the problems before sending, start/pause/resume/cancel with
-live progress, the report with its CSV, and the public unsubscribe page.
-
-A user sees and runs the mailings of the accounts they may read. The unsubscribe
-endpoints are public: RFC 8058 one-click posts carry no cookie and no form token,
-so the signed token in the URL is the only proof (mailings/unsubscribe.py).
+live progress, and the report with its CSV. A user sees and runs the mailings of
+the accounts they may read. `routes()` also carries the public unsubscribe page
+(routes/unsubscribe.py).
 """
 
 from __future__ import annotations
@@ -14,9 +12,7 @@ import logging
 from itertools import islice
 
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from mailservice.accounts.models import Account
 from mailservice.errors import MailingError, MailserviceError, NotFoundError
@@ -42,10 +38,9 @@ from mailservice.mailings.spec import (
     spec_of,
     update_mailing,
 )
-from mailservice.mailings.unsubscribe import TEST_RECIPIENT, read_token, unsubscribe
-from mailservice.web.headers import PAGE_HEADERS, download_headers, mail_frame_headers
+from mailservice.web.headers import download_headers, mail_frame_headers
+from mailservice.web.routes import unsubscribe
 from mailservice.web.safe_html import sanitize_mail_html
-from mailservice.web.templating import environment
 from mailservice.web.views import Ctx, page
 
 log = logging.getLogger(__name__)
@@ -378,87 +373,6 @@ def from_failures(ctx: Ctx) -> Response:
     return ctx.redirect(f"/mailings/{new.id}")
 
 
-UNSUBSCRIBE_TEXT = {
-    "pl": {
-        "title": "Wypisanie z listy",
-        "ask": "Czy na pewno nie chcesz już otrzymywać od nas ofert i ogłoszeń?",
-        "button": "Wypisz mnie",
-        "done": "Adres {address} został wypisany. Nie wyślemy na niego więcej ofert.",
-        "test": "To była wiadomość testowa: nic nie zostało zmienione.",
-        "bad": "Ten link do wypisania jest nieprawidłowy.",
-    },
-    "en": {
-        "title": "Unsubscribe",
-        "ask": "Do you really want no more offers and announcements from us?",
-        "button": "Unsubscribe me",
-        "done": "{address} is unsubscribed. We will send it no more offers.",
-        "test": "This was a test message: nothing has changed.",
-        "bad": "This unsubscribe link is not valid.",
-    },
-}
-
-
-async def unsubscribe_page(request: Request) -> Response:
-    """GET: ask for confirmation (a link scanner's visit must change nothing)."""
-    return await run_in_threadpool(_unsubscribe, request, False)
-
-
-async def unsubscribe_post(request: Request) -> Response:
-    """POST: unsubscribe at once; the one-click of RFC 8058, no login, no CSRF."""
-    return await run_in_threadpool(_unsubscribe, request, True)
-
-
-def _unsubscribe(request: Request, confirmed: bool) -> Response:
-    settings = request.app.state.settings
-    token = request.path_params["token"]
-    db = request.app.state.sessions()
-    try:
-        locale = _locale_of(db, settings, token)
-        text = UNSUBSCRIBE_TEXT[locale]
-        if read_token(settings, token) is None:
-            return _public_page(text, locale, text["bad"], status=404)
-        if not confirmed:
-            return _public_page(text, locale, text["ask"], form=True)
-        address = unsubscribe(db, settings, token)
-        db.commit()
-    except MailserviceError:
-        db.rollback()
-        text = UNSUBSCRIBE_TEXT["pl"]
-        return _public_page(text, "pl", text["bad"], status=404)
-    finally:
-        db.close()
-    message = text["test"] if address is None else text["done"].format(address=address)
-    return _public_page(text, locale, message)
-
-
-def _locale_of(db, settings, token: str) -> str:
-    recipient_id = read_token(settings, token)
-    if recipient_id in (None, TEST_RECIPIENT):
-        return "pl"
-    locale = db.scalar(
-        select(Mailing.locale)
-        .join(MailingRecipient)
-        .where(MailingRecipient.id == recipient_id)
-    )
-    return locale if locale in UNSUBSCRIBE_TEXT else "pl"
-
-
-def _public_page(
-    text: dict, locale: str, message: str, form: bool = False, status: int = 200
-) -> Response:
-    html = (
-        environment()
-        .get_template("mailings/unsubscribe.html")
-        .render(
-            text=text,
-            locale=locale,
-            message=message,
-            form=form,
-        )
-    )
-    return HTMLResponse(html, status, headers=PAGE_HEADERS)
-
-
 def routes() -> list:
     """Every URL of the mailing pages, for the app's route list."""
     from starlette.routing import Route
@@ -487,6 +401,6 @@ def routes() -> list:
         Route(f"{base}/report", report, methods=get),
         Route(f"{base}/report.csv", report_csv, methods=get),
         Route(f"{base}/from-failures", from_failures, methods=post),
-        Route("/unsubscribe/{token}", unsubscribe_page, methods=get),
-        Route("/unsubscribe/{token}", unsubscribe_post, methods=post),
+        Route("/unsubscribe/{token}", unsubscribe.confirm_page, methods=get),
+        Route("/unsubscribe/{token}", unsubscribe.one_click, methods=post),
     ]
