@@ -6,22 +6,15 @@ from __future__ import annotations
 import csv
 import io
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from mailservice.cli import context
 from mailservice.cli import mailings as mailings_cli
+from mailservice.cli.main import cli
 from tests.mailings_support import DOCUMENT, make_contacts, parsed, pdf_text
 from tests.outbound_support import add_sink_account, fast_settings
 from tests.servers.smtp import smtp_sink  # noqa: F401  (fixture)
-
-
-def _cli() -> click.Group:
-    # TODO: use mailservice.cli.main.cli once it registers cli/mailings.py.
-    group = click.Group()
-    mailings_cli.register(group)
-    return group
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def invoke(settings, monkeypatch):
     monkeypatch.setattr(mailings_cli, "settings", lambda: settings)
 
     def run(*args):
-        return CliRunner().invoke(_cli(), ["mailing"] + [str(arg) for arg in args])
+        return CliRunner().invoke(cli, ["mailing"] + [str(arg) for arg in args])
 
     run.settings = settings
     return run
