@@ -5,26 +5,19 @@ from __future__ import annotations
 import email
 from email import policy
 
-import click
 from click.testing import CliRunner
 
 from mailservice.cli import context
 from mailservice.cli import send as send_cli
+from mailservice.cli.main import cli
 from tests.outbound_support import add_sink_account, fast_settings
 from tests.servers.smtp import smtp_sink  # noqa: F401  (fixture)
-
-
-def _cli() -> click.Group:
-    # TODO: use mailservice.cli.main.cli once it registers cli/send.py.
-    group = click.Group()
-    send_cli.register(group)
-    return group
 
 
 def _invoke(settings, monkeypatch, *args):
     monkeypatch.setattr(context, "settings", lambda: settings)
     monkeypatch.setattr(send_cli, "settings", lambda: settings)
-    return CliRunner().invoke(_cli(), list(args))
+    return CliRunner().invoke(cli, list(args))
 
 
 def test_send_command_delivers_body_and_attachments(
