@@ -28,18 +28,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks._sink_account import add_sink_account
 from benchmarks.report import print_json, print_table
 from benchmarks.send import Sink, _database, _smtp_source, _smtplib_loop
-from mailservice.accounts.service import add_account
 from mailservice.config import Settings
 from mailservice.contacts.models import Contact, ContactAddress
 from mailservice.db.migrate import upgrade_database
 from mailservice.db.session import session_scope
 from mailservice.jobs.broker import setup_broker
 from mailservice.mailings.models import MailingRecipient
-from mailservice.outbound.models import OutgoingMessage, SendingPolicy
+from mailservice.outbound.models import OutgoingMessage
 from tests.outbound_support import RedisServer, worker_environment
-from tests.servers.smtp import HOST
 
 REPO = Path(__file__).resolve().parents[1]
 WORKER_PROCESSES, WORKER_THREADS = 2, 4
@@ -98,23 +97,7 @@ def _settings(workdir: Path, url: str, redis_url: str) -> Settings:
 def _contacts(settings: Settings, port: int, count: int) -> Path:
     """The account, `count` contacts, and the bookkeeper's CSV list; its path."""
     with session_scope(settings.effective_database_url) as session:
-        account = add_account(
-            session,
-            settings,
-            name="biuro",
-            imap_host=HOST,
-            imap_port=1,
-            imap_security="none",
-            username="biuro@firma.test",
-            secret="x",
-            email="biuro@firma.test",
-            smtp_host=HOST,
-            smtp_port=port,
-            smtp_security="none",
-        )
-        session.add(
-            SendingPolicy(account_id=account.id, per_minute=10**7, per_hour=10**8)
-        )
+        add_sink_account(session, settings, port)
     engine = sa.create_engine(settings.effective_database_url)
     with engine.begin() as connection:
         connection.execute(

@@ -27,14 +27,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from benchmarks._sink_account import add_sink_account
 from benchmarks.report import print_json, print_table
-from mailservice.accounts.service import add_account
 from mailservice.config import Settings
 from mailservice.db.migrate import upgrade_database
 from mailservice.db.session import get_engine, session_scope
 from mailservice.jobs.broker import setup_broker
 from mailservice.outbound.mime import Envelope, build_message
-from mailservice.outbound.models import SendingPolicy
 from mailservice.outbound.queueing import send_message
 from tests.outbound_support import RedisServer, worker_environment
 from tests.servers.smtp import HOST, free_port
@@ -179,23 +178,7 @@ def _database() -> tuple[str, callable]:
 
 def _queue(settings: Settings, port: int, count: int) -> float:
     with session_scope(settings.effective_database_url) as session:
-        account = add_account(
-            session,
-            settings,
-            name="biuro",
-            imap_host=HOST,
-            imap_port=1,
-            imap_security="none",
-            username="biuro@firma.test",
-            secret="x",
-            email="biuro@firma.test",
-            smtp_host=HOST,
-            smtp_port=port,
-            smtp_security="none",
-        )
-        session.add(
-            SendingPolicy(account_id=account.id, per_minute=10**7, per_hour=10**8)
-        )
+        account = add_sink_account(session, settings, port)
         account_id = account.id
     started = time.monotonic()
     # Two processes compose, as two web or scheduler processes would.
